@@ -1,0 +1,74 @@
+#include "common/ids.hpp"
+
+#include <array>
+#include <cctype>
+#include <cstdint>
+#include <random>
+
+namespace shoal {
+namespace {
+
+std::mt19937_64& Rng() {
+    // One generator per thread: no locks on the event loop, no shared global state.
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    return rng;
+}
+
+std::array<std::uint8_t, 16> RandomBytes() {
+    std::array<std::uint8_t, 16> b{};
+    std::uint64_t a = Rng()();
+    std::uint64_t c = Rng()();
+    for (int i = 0; i < 8; ++i) {
+        b[i] = static_cast<std::uint8_t>(a >> (8 * i));
+        b[8 + i] = static_cast<std::uint8_t>(c >> (8 * i));
+    }
+    b[6] = static_cast<std::uint8_t>((b[6] & 0x0f) | 0x40);
+    b[8] = static_cast<std::uint8_t>((b[8] & 0x3f) | 0x80);
+    return b;
+}
+
+constexpr char kHex[] = "0123456789abcdef";
+
+}  // namespace
+
+std::string NewUuid() {
+    auto b = RandomBytes();
+    std::string s;
+    s.reserve(36);
+    for (int i = 0; i < 16; ++i) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) s.push_back('-');
+        s.push_back(kHex[b[i] >> 4]);
+        s.push_back(kHex[b[i] & 0xf]);
+    }
+    return s;
+}
+
+std::string NewHexId() {
+    auto b = RandomBytes();
+    std::string s;
+    s.reserve(32);
+    for (auto byte : b) {
+        s.push_back(kHex[byte >> 4]);
+        s.push_back(kHex[byte & 0xf]);
+    }
+    return s;
+}
+
+bool IsUuid(std::string_view s, bool allow_hex32) {
+    auto all_hex = [](std::string_view v) {
+        for (char c : v)
+            if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+        return true;
+    };
+    if (allow_hex32 && s.size() == 32) return all_hex(s);
+    if (s.size() != 36) return false;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        bool dash = (i == 8 || i == 13 || i == 18 || i == 23);
+        if (dash ? s[i] != '-' : !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
+    }
+    return true;
+}
+
+std::string NewRequestId() { return "req-" + NewUuid(); }
+
+}  // namespace shoal

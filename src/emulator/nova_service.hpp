@@ -1,0 +1,29 @@
+#pragma once
+
+#include <memory>
+
+#include "emulator/fake_compute.hpp"
+#include "emulator/image_lookup.hpp"
+#include "emulator/service_context.hpp"
+#include "http/router.hpp"
+
+namespace shoal::emulator {
+
+// Emulated Nova v2.1 API with microversions, served under /compute.
+class NovaService {
+public:
+    NovaService(ServiceContext& ctx, const ImageLookup& images, FakeCompute& compute);
+    ~NovaService();
+
+    void Load();  // reloads flavors and keypairs from a durable store (servers live in FakeCompute)
+    void AddRoutes(http::Router& router);
+
+private:
+    struct State;
+    ServiceContext& ctx_;
+    const ImageLookup& images_;
+    FakeCompute& compute_;
+    std::unique_ptr<State> state_;
+};
+
+}  // namespace shoal::emulator
