@@ -69,6 +69,8 @@ bool IsUuid(std::string_view s, bool allow_hex32) {
     return true;
 }
 
-std::string NewRequestId() { return "req-" + NewUuid(); }
+std::string NewRequestId() {
+    return "req-" + NewUuid();
+}
 
 }  // namespace shoal

@@ -12,7 +12,10 @@ namespace shoal {
 template <class T>
 class [[nodiscard]] Result {
 public:
-    Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+    // Default state is an error, so that an unset Result never reads as success
+    // (Asio's co_spawn with use_future needs a default constructor).
+    Result() : v_(Error{ErrorCode::kInternal, "no result"}) {}
+    Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
     Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
     bool ok() const { return v_.index() == 0; }

@@ -30,9 +30,15 @@ std::string Format(SystemTime t, bool micro, const char* zone) {
 
 }  // namespace
 
-std::string FormatIso8601(SystemTime t) { return Format(t, false, "Z"); }
-std::string FormatIso8601Micro(SystemTime t) { return Format(t, true, "Z"); }
-std::string FormatIso8601MicroNoZone(SystemTime t) { return Format(t, true, ""); }
+std::string FormatIso8601(SystemTime t) {
+    return Format(t, false, "Z");
+}
+std::string FormatIso8601Micro(SystemTime t) {
+    return Format(t, true, "Z");
+}
+std::string FormatIso8601MicroNoZone(SystemTime t) {
+    return Format(t, true, "");
+}
 
 std::optional<SystemTime> ParseIso8601(std::string_view s) {
     std::tm tm{};

@@ -50,7 +50,8 @@ asio::awaitable<Result<Gate::Permit>> Gate::Acquire() {
     if (w->admitted) co_return Permit(this);  // Release() handed its slot to us
     std::erase(waiters_, w);
     ++timed_out_;
-    co_return MakeError(ErrorCode::kUnavailable, "The server is currently unavailable. Please try again at a later time.");
+    co_return MakeError(ErrorCode::kUnavailable,
+                        "The server is currently unavailable. Please try again at a later time.");
 }
 
 void Gate::Release() {

@@ -75,8 +75,8 @@ Result<std::uint16_t> Cloudlet::Start() {
     std::filesystem::create_directories(std::filesystem::path(d.data_dir) / "images", ec);
     if (ec) return MakeError(ErrorCode::kInternal, "Cannot create data directory " + d.data_dir + ": " + ec.message());
 
-    d.ctx = std::unique_ptr<ServiceContext>(
-        new ServiceContext{d.config, d.executor, *d.store, d.client, nullptr, d.data_dir, [&d] { return d.BaseUrl(); }});
+    d.ctx = std::unique_ptr<ServiceContext>(new ServiceContext{d.config, d.executor, *d.store, d.client, nullptr,
+                                                               d.data_dir, [&d] { return d.BaseUrl(); }});
     const auto& cm = d.config.controller;
     d.api_gate = std::make_unique<Gate>(d.executor, cm.api_workers, cm.api_queue, cm.api_timeout);
 
@@ -130,12 +130,24 @@ asio::awaitable<void> Cloudlet::Stop() {
     if (impl_->server) co_await impl_->server->Shutdown(std::chrono::milliseconds(2000));
 }
 
-const CloudletConfig& Cloudlet::Config() const { return impl_->config; }
-std::uint16_t Cloudlet::Port() const { return impl_->port; }
-std::string Cloudlet::BaseUrl() const { return impl_->BaseUrl(); }
-std::string Cloudlet::AuthUrl() const { return BaseUrl() + std::string(kIdentityPrefix) + "/v3"; }
-FakeCompute& Cloudlet::Compute() { return *impl_->compute; }
-Gate& Cloudlet::ApiGate() { return *impl_->api_gate; }
+const CloudletConfig& Cloudlet::Config() const {
+    return impl_->config;
+}
+std::uint16_t Cloudlet::Port() const {
+    return impl_->port;
+}
+std::string Cloudlet::BaseUrl() const {
+    return impl_->BaseUrl();
+}
+std::string Cloudlet::AuthUrl() const {
+    return BaseUrl() + std::string(kIdentityPrefix) + "/v3";
+}
+FakeCompute& Cloudlet::Compute() {
+    return *impl_->compute;
+}
+Gate& Cloudlet::ApiGate() {
+    return *impl_->api_gate;
+}
 
 std::string Cloudlet::AdminOpenrc() const {
     const auto& c = impl_->config;

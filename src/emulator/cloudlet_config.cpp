@@ -40,8 +40,8 @@ private:
 std::vector<FlavorSpec> CloudletConfig::DefaultFlavors() {
     // The classic devstack/Nova flavors (IDs 1-5) plus a couple of small ones for tests.
     return {
-        {"1", "m1.tiny", 1, 512, 1},      {"2", "m1.small", 1, 2048, 20},   {"3", "m1.medium", 2, 4096, 40},
-        {"4", "m1.large", 4, 8192, 80},   {"5", "m1.xlarge", 8, 16384, 160}, {"42", "m1.nano", 1, 128, 1},
+        {"1", "m1.tiny", 1, 512, 1},    {"2", "m1.small", 1, 2048, 20},    {"3", "m1.medium", 2, 4096, 40},
+        {"4", "m1.large", 4, 8192, 80}, {"5", "m1.xlarge", 8, 16384, 160}, {"42", "m1.nano", 1, 128, 1},
         {"84", "m1.micro", 1, 192, 1},
     };
 }
@@ -136,7 +136,8 @@ Result<CloudletConfig> LoadCloudletConfig(const std::string& path) {
 json ToJson(const CloudletConfig& c) {
     json flavors = json::array();
     for (const auto& f : c.flavors)
-        flavors.push_back({{"id", f.id}, {"name", f.name}, {"vcpus", f.vcpus}, {"ram_mb", f.ram_mb}, {"disk_gb", f.disk_gb}});
+        flavors.push_back(
+            {{"id", f.id}, {"name", f.name}, {"vcpus", f.vcpus}, {"ram_mb", f.ram_mb}, {"disk_gb", f.disk_gb}});
     const auto& m = c.controller;
     return {
         {"name", c.name},

@@ -29,10 +29,10 @@ struct HypervisorSpec {
 // the paper's cloudlet controller: 2 cores running nova-api, conductor, scheduler, glance
 // and keystone.
 struct ControllerModel {
-    int api_workers = 4;        // API requests processed at once (uwsgi processes x threads)
-    int api_queue = 128;        // requests waiting for a worker; one more is refused with 503
-    Millis api_timeout{30'000};  // a request still waiting after this is answered 503
-    Millis api_service_time{0};  // simulated controller CPU per API request
+    int api_workers = 4;            // API requests processed at once (uwsgi processes x threads)
+    int api_queue = 128;            // requests waiting for a worker; one more is refused with 503
+    Millis api_timeout{30'000};     // a request still waiting after this is answered 503
+    Millis api_service_time{0};     // simulated controller CPU per API request
     int max_concurrent_builds = 8;  // builds the conductor+scheduler run at once
     int build_queue = 256;          // builds waiting; beyond: ERROR "No valid host was found"
     Millis build_timeout{60'000};   // a build waiting longer fails (RPC timeout in Nova)
@@ -64,9 +64,9 @@ struct CloudletConfig {
 
     HypervisorSpec hypervisors;
     ControllerModel controller;
-    Millis boot_delay{1'000};    // BUILD -> ACTIVE on the fake hypervisor
-    Millis action_delay{200};    // stop/start/reboot take this long
-    Millis delete_delay{100};    // deleting -> gone
+    Millis boot_delay{1'000};  // BUILD -> ACTIVE on the fake hypervisor
+    Millis action_delay{200};  // stop/start/reboot take this long
+    Millis delete_delay{100};  // deleting -> gone
     std::chrono::seconds token_ttl{3600};
     std::vector<FlavorSpec> flavors;  // empty: the classic m1.* set
 

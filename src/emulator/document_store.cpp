@@ -16,8 +16,8 @@ public:
 class SqliteStore final : public DocumentStore {
 public:
     explicit SqliteStore(sqlite3* db) : db_(db) {
-        sqlite3_prepare_v2(db_, "INSERT OR REPLACE INTO documents(collection, id, body) VALUES (?1, ?2, ?3)", -1,
-                           &put_, nullptr);
+        sqlite3_prepare_v2(db_, "INSERT OR REPLACE INTO documents(collection, id, body) VALUES (?1, ?2, ?3)", -1, &put_,
+                           nullptr);
         sqlite3_prepare_v2(db_, "DELETE FROM documents WHERE collection = ?1 AND id = ?2", -1, &erase_, nullptr);
         sqlite3_prepare_v2(db_, "SELECT id, body FROM documents WHERE collection = ?1 ORDER BY rowid", -1, &load_,
                            nullptr);
@@ -49,7 +49,8 @@ public:
         sqlite3_bind_text(load_, 1, collection.data(), static_cast<int>(collection.size()), SQLITE_TRANSIENT);
         while (sqlite3_step(load_) == SQLITE_ROW) {
             std::string id(reinterpret_cast<const char*>(sqlite3_column_text(load_, 0)));
-            auto body = nlohmann::json::parse(reinterpret_cast<const char*>(sqlite3_column_text(load_, 1)), nullptr, false);
+            auto body =
+                nlohmann::json::parse(reinterpret_cast<const char*>(sqlite3_column_text(load_, 1)), nullptr, false);
             if (!body.is_discarded()) out.emplace_back(std::move(id), std::move(body));
         }
         return out;
@@ -71,7 +72,9 @@ private:
 
 }  // namespace
 
-std::unique_ptr<DocumentStore> MakeMemoryStore() { return std::make_unique<MemoryStore>(); }
+std::unique_ptr<DocumentStore> MakeMemoryStore() {
+    return std::make_unique<MemoryStore>();
+}
 
 Result<std::unique_ptr<DocumentStore>> OpenSqliteStore(const std::string& path) {
     sqlite3* db = nullptr;

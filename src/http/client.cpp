@@ -80,8 +80,12 @@ struct Client::Impl {
         bool reusable = false;
     };
 
-    asio::awaitable<Attempt> Exchange(beast::tcp_stream& stream, const Endpoint& ep, const Request& req,
-                                      std::chrono::milliseconds timeout, const std::string& download_to, bool pooled) {
+    asio::awaitable<Attempt> Exchange(beast::tcp_stream& stream,
+                                      const Endpoint& ep,
+                                      const Request& req,
+                                      std::chrono::milliseconds timeout,
+                                      const std::string& download_to,
+                                      bool pooled) {
         Attempt a;
         stream.expires_after(timeout);
         beast::error_code wec;
@@ -185,7 +189,8 @@ Client::Client(asio::any_io_executor executor, ClientOptions options)
 
 Client::~Client() = default;
 
-asio::awaitable<Result<Response>> Client::Send(Endpoint endpoint, Request request,
+asio::awaitable<Result<Response>> Client::Send(Endpoint endpoint,
+                                               Request request,
                                                std::optional<std::chrono::milliseconds> timeout,
                                                std::string download_to) {
     auto impl = impl_;  // the client may be destroyed while we are suspended; keep the pool alive
@@ -207,7 +212,8 @@ asio::awaitable<Result<Response>> Client::Send(Endpoint endpoint, Request reques
     co_return MakeError(ErrorCode::kUnavailable, "Connection to " + key + " keeps closing.");
 }
 
-asio::awaitable<Result<Response>> Client::Send(std::string url, Request request,
+asio::awaitable<Result<Response>> Client::Send(std::string url,
+                                               Request request,
                                                std::optional<std::chrono::milliseconds> timeout,
                                                std::string download_to) {
     auto parsed = ParseUrl(url);
@@ -222,6 +228,8 @@ std::size_t Client::IdleConnections() const {
     return n;
 }
 
-std::size_t Client::ConnectionsOpened() const { return impl_->opened; }
+std::size_t Client::ConnectionsOpened() const {
+    return impl_->opened;
+}
 
 }  // namespace shoal::http

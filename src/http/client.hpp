@@ -23,6 +23,10 @@ struct ClientOptions {
 };
 
 struct Endpoint {
+    // A constructor, not an aggregate: g++ 12 destroys brace-initialised aggregate temporaries
+    // passed by value to a coroutine twice (reproduced; see docs/architecture.md, "Coroutine rules").
+    Endpoint() = default;
+    Endpoint(std::string h, std::uint16_t p) : host(std::move(h)), port(p) {}
     std::string host;
     std::uint16_t port = 0;
 };

@@ -4,63 +4,109 @@ namespace shoal::http {
 
 int StatusOf(ErrorCode code) {
     switch (code) {
-        case ErrorCode::kBadRequest: return 400;
-        case ErrorCode::kUnauthorized: return 401;
-        case ErrorCode::kForbidden: return 403;
-        case ErrorCode::kNotFound: return 404;
-        case ErrorCode::kMethodNotAllowed: return 405;
-        case ErrorCode::kNotAcceptable: return 406;
-        case ErrorCode::kConflict: return 409;
-        case ErrorCode::kPayloadTooLarge: return 413;
-        case ErrorCode::kUnsupportedMedia: return 415;
-        case ErrorCode::kTooManyRequests: return 429;
-        case ErrorCode::kInternal: return 500;
-        case ErrorCode::kNotImplemented: return 501;
-        case ErrorCode::kBadGateway: return 502;
-        case ErrorCode::kUnavailable: return 503;
-        case ErrorCode::kTimeout: return 504;
+        case ErrorCode::kBadRequest:
+            return 400;
+        case ErrorCode::kUnauthorized:
+            return 401;
+        case ErrorCode::kForbidden:
+            return 403;
+        case ErrorCode::kNotFound:
+            return 404;
+        case ErrorCode::kMethodNotAllowed:
+            return 405;
+        case ErrorCode::kNotAcceptable:
+            return 406;
+        case ErrorCode::kConflict:
+            return 409;
+        case ErrorCode::kPayloadTooLarge:
+            return 413;
+        case ErrorCode::kUnsupportedMedia:
+            return 415;
+        case ErrorCode::kTooManyRequests:
+            return 429;
+        case ErrorCode::kInternal:
+            return 500;
+        case ErrorCode::kNotImplemented:
+            return 501;
+        case ErrorCode::kBadGateway:
+            return 502;
+        case ErrorCode::kUnavailable:
+            return 503;
+        case ErrorCode::kTimeout:
+            return 504;
     }
     return 500;
 }
 
 ErrorCode ErrorCodeOfStatus(int status) {
     switch (status) {
-        case 400: return ErrorCode::kBadRequest;
-        case 401: return ErrorCode::kUnauthorized;
-        case 403: return ErrorCode::kForbidden;
-        case 404: return ErrorCode::kNotFound;
-        case 405: return ErrorCode::kMethodNotAllowed;
-        case 406: return ErrorCode::kNotAcceptable;
-        case 409: return ErrorCode::kConflict;
-        case 413: return ErrorCode::kPayloadTooLarge;
-        case 415: return ErrorCode::kUnsupportedMedia;
-        case 429: return ErrorCode::kTooManyRequests;
-        case 501: return ErrorCode::kNotImplemented;
-        case 502: return ErrorCode::kBadGateway;
-        case 503: return ErrorCode::kUnavailable;
-        case 504: return ErrorCode::kTimeout;
-        default: return status >= 500 ? ErrorCode::kInternal : ErrorCode::kBadRequest;
+        case 400:
+            return ErrorCode::kBadRequest;
+        case 401:
+            return ErrorCode::kUnauthorized;
+        case 403:
+            return ErrorCode::kForbidden;
+        case 404:
+            return ErrorCode::kNotFound;
+        case 405:
+            return ErrorCode::kMethodNotAllowed;
+        case 406:
+            return ErrorCode::kNotAcceptable;
+        case 409:
+            return ErrorCode::kConflict;
+        case 413:
+            return ErrorCode::kPayloadTooLarge;
+        case 415:
+            return ErrorCode::kUnsupportedMedia;
+        case 429:
+            return ErrorCode::kTooManyRequests;
+        case 501:
+            return ErrorCode::kNotImplemented;
+        case 502:
+            return ErrorCode::kBadGateway;
+        case 503:
+            return ErrorCode::kUnavailable;
+        case 504:
+            return ErrorCode::kTimeout;
+        default:
+            return status >= 500 ? ErrorCode::kInternal : ErrorCode::kBadRequest;
     }
 }
 
 std::string_view ReasonOf(int status) {
     switch (status) {
-        case 400: return "Bad Request";
-        case 401: return "Unauthorized";
-        case 403: return "Forbidden";
-        case 404: return "Not Found";
-        case 405: return "Method Not Allowed";
-        case 406: return "Not Acceptable";
-        case 409: return "Conflict";
-        case 413: return "Request Entity Too Large";
-        case 415: return "Unsupported Media Type";
-        case 429: return "Too Many Requests";
-        case 500: return "Internal Server Error";
-        case 501: return "Not Implemented";
-        case 502: return "Bad Gateway";
-        case 503: return "Service Unavailable";
-        case 504: return "Gateway Timeout";
-        default: return "Error";
+        case 400:
+            return "Bad Request";
+        case 401:
+            return "Unauthorized";
+        case 403:
+            return "Forbidden";
+        case 404:
+            return "Not Found";
+        case 405:
+            return "Method Not Allowed";
+        case 406:
+            return "Not Acceptable";
+        case 409:
+            return "Conflict";
+        case 413:
+            return "Request Entity Too Large";
+        case 415:
+            return "Unsupported Media Type";
+        case 429:
+            return "Too Many Requests";
+        case 500:
+            return "Internal Server Error";
+        case 501:
+            return "Not Implemented";
+        case 502:
+            return "Bad Gateway";
+        case 503:
+            return "Service Unavailable";
+        case 504:
+            return "Gateway Timeout";
+        default:
+            return "Error";
     }
 }
 
@@ -69,19 +115,32 @@ namespace {
 // nova/api/openstack/wsgi.py Fault._fault_names
 std::string_view NovaFaultName(int status) {
     switch (status) {
-        case 400: return "badRequest";
-        case 401: return "unauthorized";
-        case 403: return "forbidden";
-        case 404: return "itemNotFound";
-        case 405: return "badMethod";
-        case 406: return "notAcceptable";
-        case 409: return "conflictingRequest";
-        case 413: return "overLimit";
-        case 415: return "badMediaType";
-        case 429: return "overLimit";
-        case 501: return "notImplemented";
-        case 503: return "serviceUnavailable";
-        default: return "computeFault";
+        case 400:
+            return "badRequest";
+        case 401:
+            return "unauthorized";
+        case 403:
+            return "forbidden";
+        case 404:
+            return "itemNotFound";
+        case 405:
+            return "badMethod";
+        case 406:
+            return "notAcceptable";
+        case 409:
+            return "conflictingRequest";
+        case 413:
+            return "overLimit";
+        case 415:
+            return "badMediaType";
+        case 429:
+            return "overLimit";
+        case 501:
+            return "notImplemented";
+        case 503:
+            return "serviceUnavailable";
+        default:
+            return "computeFault";
     }
 }
 
@@ -124,8 +183,7 @@ std::string ErrorMessageOf(const Response& response) {
     if (j.contains("errors") && j["errors"].is_array() && !j["errors"].empty() && j["errors"][0].contains("detail"))
         return j["errors"][0]["detail"].get<std::string>();
     for (const auto& [key, value] : j.items())
-        if (value.is_object() && value.contains("message") && value["message"].is_string())
-            return value["message"];
+        if (value.is_object() && value.contains("message") && value["message"].is_string()) return value["message"];
     return response.body;
 }
 

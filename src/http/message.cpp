@@ -19,21 +19,29 @@ bool IEquals(std::string_view a, std::string_view b) {
 
 std::string_view MethodName(Method m) {
     switch (m) {
-        case Method::kGet: return "GET";
-        case Method::kHead: return "HEAD";
-        case Method::kPost: return "POST";
-        case Method::kPut: return "PUT";
-        case Method::kPatch: return "PATCH";
-        case Method::kDelete: return "DELETE";
-        case Method::kOptions: return "OPTIONS";
-        case Method::kUnknown: break;
+        case Method::kGet:
+            return "GET";
+        case Method::kHead:
+            return "HEAD";
+        case Method::kPost:
+            return "POST";
+        case Method::kPut:
+            return "PUT";
+        case Method::kPatch:
+            return "PATCH";
+        case Method::kDelete:
+            return "DELETE";
+        case Method::kOptions:
+            return "OPTIONS";
+        case Method::kUnknown:
+            break;
     }
     return "UNKNOWN";
 }
 
 Method ParseMethod(std::string_view name) {
-    for (Method m : {Method::kGet, Method::kHead, Method::kPost, Method::kPut, Method::kPatch, Method::kDelete,
-                     Method::kOptions})
+    for (Method m :
+         {Method::kGet, Method::kHead, Method::kPost, Method::kPut, Method::kPatch, Method::kDelete, Method::kOptions})
         if (MethodName(m) == name) return m;
     return Method::kUnknown;
 }
@@ -49,7 +57,9 @@ void Headers::Set(std::string name, std::string value) {
     fields_.emplace_back(std::move(name), std::move(value));
 }
 
-void Headers::Add(std::string name, std::string value) { fields_.emplace_back(std::move(name), std::move(value)); }
+void Headers::Add(std::string name, std::string value) {
+    fields_.emplace_back(std::move(name), std::move(value));
+}
 
 void Headers::Remove(std::string_view name) {
     std::erase_if(fields_, [&](const auto& f) { return IEquals(f.first, name); });
@@ -94,10 +104,16 @@ Result<nlohmann::json> ParseJson(const std::string& body) {
 }
 }  // namespace
 
-Result<nlohmann::json> Request::JsonBody() const { return ParseJson(body); }
-Result<nlohmann::json> Response::JsonBody() const { return ParseJson(body); }
+Result<nlohmann::json> Request::JsonBody() const {
+    return ParseJson(body);
+}
+Result<nlohmann::json> Response::JsonBody() const {
+    return ParseJson(body);
+}
 
-std::string DumpJson(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+std::string DumpJson(const nlohmann::json& j) {
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 Response Response::Json(int status, const nlohmann::json& body) {
     Response r;
@@ -140,7 +156,9 @@ std::string EncodeQuery(const QueryParams& q) {
     return out;
 }
 
-std::string Url::Origin() const { return "http://" + host + ":" + std::to_string(port); }
+std::string Url::Origin() const {
+    return "http://" + host + ":" + std::to_string(port);
+}
 
 Result<Url> ParseUrl(std::string_view s) {
     auto parsed = boost::urls::parse_absolute_uri(s);

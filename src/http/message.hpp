@@ -83,7 +83,7 @@ std::string EncodeQuery(const QueryParams& q);
 struct Url {
     std::string host;
     std::uint16_t port = 80;
-    std::string target;  // path + query, at least "/"
+    std::string target;          // path + query, at least "/"
     std::string Origin() const;  // "http://host:port"
 };
 Result<Url> ParseUrl(std::string_view url);

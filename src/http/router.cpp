@@ -36,7 +36,9 @@ Router::~Router() = default;
 Router::Router(Router&&) noexcept = default;
 Router& Router::operator=(Router&&) noexcept = default;
 
-void Router::SetErrorStyle(std::string prefix, ErrorStyle style) { styles_.emplace_back(std::move(prefix), style); }
+void Router::SetErrorStyle(std::string prefix, ErrorStyle style) {
+    styles_.emplace_back(std::move(prefix), style);
+}
 
 ErrorStyle Router::StyleFor(std::string_view path) const {
     ErrorStyle best = ErrorStyle::kPlain;
@@ -122,12 +124,14 @@ boost::asio::awaitable<Response> Router::Invoke(const Match& match, Request& req
             result.emplace(co_await match.route->handler(req));
     } catch (const nlohmann::json::exception& e) {
         // A handler read a field of the wrong JSON type: the client's fault, said plainly.
-        result.emplace(MakeError(ErrorCode::kBadRequest, std::string("Invalid input for field/attribute: ") + e.what()));
+        result.emplace(
+            MakeError(ErrorCode::kBadRequest, std::string("Invalid input for field/attribute: ") + e.what()));
     } catch (const std::exception& e) {
         spdlog::error("{} {} failed: {} ({})", MethodName(req.method), req.path, e.what(), req.request_id);
-        result.emplace(MakeError(ErrorCode::kInternal, "Unexpected API Error. Please report this at the shoal "
-                                                       "issue tracker and attach the request ID " +
-                                                           req.request_id + "."));
+        result.emplace(MakeError(ErrorCode::kInternal,
+                                 "Unexpected API Error. Please report this at the shoal "
+                                 "issue tracker and attach the request ID " +
+                                     req.request_id + "."));
     }
     if (!result->ok()) co_return ErrorResponse(match.style, result->error(), req.request_id);
     co_return std::move(*result).value();

@@ -1,13 +1,13 @@
 #include "http/server.hpp"
 
+#include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <spdlog/spdlog.h>
 
 #include <filesystem>
 #include <list>
@@ -116,7 +116,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
             beast::error_code ec;
             res.body().open(r.body_file.c_str(), beast::file_mode::scan, ec);
             if (ec) {
-                Response err = ErrorResponse(router.StyleFor("/"), MakeError(ErrorCode::kInternal, "Data unavailable."));
+                Response err =
+                    ErrorResponse(router.StyleFor("/"), MakeError(ErrorCode::kInternal, "Data unavailable."));
                 r.status = err.status;
                 r.body = err.body;
                 r.body_file.clear();
@@ -162,7 +163,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
                 } else if (ec != bhttp::error::end_of_stream && ec != beast::error::timeout &&
                            ec != asio::error::operation_aborted && ec != asio::error::connection_reset &&
                            ec != asio::error::eof && ec != asio::error::bad_descriptor) {
-                    Response r = ErrorResponse(ErrorStyle::kPlain, MakeError(ErrorCode::kBadRequest, "Malformed HTTP request."));
+                    Response r =
+                        ErrorResponse(ErrorStyle::kPlain, MakeError(ErrorCode::kBadRequest, "Malformed HTTP request."));
                     co_await Send(stream, r, false, false, 11);
                 }
                 break;
@@ -177,7 +179,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
             bool keep_alive = hdr.keep_alive() && !stopping;
             bool head = req.method == Method::kHead;
             if (!req.SetTarget(std::string(hdr.target()))) {
-                Response r = ErrorResponse(ErrorStyle::kPlain, MakeError(ErrorCode::kBadRequest, "Malformed request target."));
+                Response r =
+                    ErrorResponse(ErrorStyle::kPlain, MakeError(ErrorCode::kBadRequest, "Malformed request target."));
                 Finish(r, req);
                 co_await Send(stream, r, head, false, version);
                 break;
@@ -187,10 +190,11 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
             if (match.route && match.route->options.max_body_bytes) limit = match.route->options.max_body_bytes;
             auto content_length = hparser->content_length();
             if ((content_length && *content_length > limit)) {
-                Response r = ErrorResponse(match.style, MakeError(ErrorCode::kPayloadTooLarge,
-                                                                  "Request is too large: " + std::to_string(*content_length) +
-                                                                      " bytes, the limit is " + std::to_string(limit) + "."),
-                                           req.request_id);
+                Response r = ErrorResponse(
+                    match.style,
+                    MakeError(ErrorCode::kPayloadTooLarge, "Request is too large: " + std::to_string(*content_length) +
+                                                               " bytes, the limit is " + std::to_string(limit) + "."),
+                    req.request_id);
                 Finish(r, req);
                 co_await Send(stream, r, head, false, version);  // the unread body makes the connection unusable
                 break;
@@ -211,8 +215,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
                 fparser.get().body().open(req.body_file.c_str(), beast::file_mode::write, fec);
                 if (fec) {
                     spdlog::error("http: cannot open spool file {}: {}", req.body_file, fec.message());
-                    Response r = ErrorResponse(match.style, MakeError(ErrorCode::kInternal, "Cannot store the request body."),
-                                               req.request_id);
+                    Response r = ErrorResponse(
+                        match.style, MakeError(ErrorCode::kInternal, "Cannot store the request body."), req.request_id);
                     Finish(r, req);
                     co_await Send(stream, r, head, false, version);
                     break;
@@ -234,10 +238,11 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
             if (!body_ok) {
                 RemoveSpool(req);
                 if (too_large) {
-                    Response r = ErrorResponse(match.style, MakeError(ErrorCode::kPayloadTooLarge,
-                                                                      "Request is too large: the limit is " +
-                                                                          std::to_string(limit) + " bytes."),
-                                               req.request_id);
+                    Response r =
+                        ErrorResponse(match.style,
+                                      MakeError(ErrorCode::kPayloadTooLarge, "Request is too large: the limit is " +
+                                                                                 std::to_string(limit) + " bytes."),
+                                      req.request_id);
                     Finish(r, req);
                     co_await Send(stream, r, head, false, version);
                 }
@@ -307,9 +312,13 @@ Result<std::uint16_t> Server::Listen(const std::string& address, std::uint16_t p
     return impl_->port;
 }
 
-std::uint16_t Server::Port() const { return impl_->port; }
+std::uint16_t Server::Port() const {
+    return impl_->port;
+}
 
-std::size_t Server::OpenConnections() const { return impl_->sessions.size(); }
+std::size_t Server::OpenConnections() const {
+    return impl_->sessions.size();
+}
 
 asio::awaitable<void> Server::Shutdown(std::chrono::milliseconds grace) {
     auto impl = impl_;

@@ -15,7 +15,8 @@ namespace shoal::testing {
 // Runs `aw` on `io` until it completes (or `limit` passes) and returns its value.
 // Exceptions thrown inside the coroutine are rethrown here, so a test sees them.
 template <class T>
-T Run(boost::asio::io_context& io, boost::asio::awaitable<T> aw,
+T Run(boost::asio::io_context& io,
+      boost::asio::awaitable<T> aw,
       std::chrono::milliseconds limit = std::chrono::milliseconds(30'000)) {
     auto fut = boost::asio::co_spawn(io, std::move(aw), boost::asio::use_future);
     auto deadline = std::chrono::steady_clock::now() + limit;
@@ -33,7 +34,9 @@ inline void RunFor(boost::asio::io_context& io, std::chrono::milliseconds d) {
     io.run_for(d);
 }
 
-inline http::Request MakeRequest(http::Method method, std::string target, std::string body = {},
+inline http::Request MakeRequest(http::Method method,
+                                 std::string target,
+                                 std::string body = {},
                                  std::string token = {}) {
     http::Request r;
     r.method = method;
