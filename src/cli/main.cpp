@@ -1,0 +1,14 @@
+#include <CLI/CLI.hpp>
+
+#include "cli/cloudlet_command.hpp"
+
+int main(int argc, char** argv) {
+    CLI::App app{
+        "shoal: many small OpenStack clouds acting as one, with no central component.\n"
+        "Each subcommand has its own --help."};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", "shoal 0.1.0");
+    shoal::cli::AddCloudletCommand(app);
+    CLI11_PARSE(app, argc, argv);
+    return 0;
+}
