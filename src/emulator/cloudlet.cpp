@@ -1,5 +1,7 @@
 #include "emulator/cloudlet.hpp"
 
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
 #include <filesystem>

@@ -8,7 +8,8 @@
 
 namespace shoal::emulator {
 
-// Emulated Glance v2 (images, data, web-download import, schemas), served under /image.
+// Emulated Glance v2 (images, data, web-download and glance-direct import, tags, members, schemas),
+// served under /image.
 class GlanceService final : public ImageLookup {
 public:
     explicit GlanceService(ServiceContext& ctx);
@@ -21,7 +22,8 @@ public:
 private:
     struct State;
     ServiceContext& ctx_;
-    std::unique_ptr<State> state_;
+    // Shared so that background imports can hold it weakly and notice the service is gone.
+    std::shared_ptr<State> state_;
 };
 
 }  // namespace shoal::emulator

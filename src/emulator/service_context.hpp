@@ -25,10 +25,10 @@ struct ServiceContext {
     const CloudletConfig& config;
     boost::asio::any_io_executor executor;
     DocumentStore& store;
-    http::Client& client;           // outgoing HTTP (Glance web-download)
+    http::Client& client;                    // outgoing HTTP (Glance web-download)
     const TokenValidator* tokens = nullptr;  // set once Keystone exists
-    std::string data_dir;           // image data lives here
-    std::function<std::string()> base_url;  // "http://127.0.0.1:PORT", known after Listen
+    std::string data_dir;                    // image data lives here
+    std::function<std::string()> base_url;   // "http://127.0.0.1:PORT", known after Listen
 
     // Endpoint URL of a service as it appears in the catalog and in links.
     std::string IdentityUrl() const { return base_url() + std::string(kIdentityPrefix); }
