@@ -1,6 +1,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/cloudlet_command.hpp"
+#include "cli/sim_command.hpp"
 
 int main(int argc, char** argv) {
     CLI::App app{
@@ -9,6 +10,7 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     app.set_version_flag("--version", "shoal 0.1.0");
     shoal::cli::AddCloudletCommand(app);
+    shoal::cli::AddSimCommand(app);
     CLI11_PARSE(app, argc, argv);
     return 0;
 }

@@ -146,9 +146,18 @@ std::string_view NovaFaultName(int status) {
 
 }  // namespace
 
-Response ErrorResponse(ErrorStyle style, const Error& error, std::string_view request_id) {
+Response ErrorResponse(ErrorStyle style, const Error& error, std::string_view request_id, std::string_view accept) {
     int status = StatusOf(error.code);
     std::string title(ReasonOf(status));
+    if (style == ErrorStyle::kGlance && accept.find("application/json") == std::string_view::npos) {
+        Response r;
+        r.status = status;
+        r.headers.Set("Content-Type", "text/html; charset=UTF-8");
+        std::string head = std::to_string(status) + " " + title;
+        r.body = "<html>\n <head>\n  <title>" + head + "</title>\n </head>\n <body>\n  <h1>" + head + "</h1>\n  " +
+                 error.message + "<br /><br />\n\n\n\n </body>\n</html>";
+        return r;
+    }
     nlohmann::json body;
     switch (style) {
         case ErrorStyle::kNova:

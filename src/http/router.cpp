@@ -115,7 +115,8 @@ Router::Match Router::Find(Request& req) const {
 }
 
 boost::asio::awaitable<Response> Router::Invoke(const Match& match, Request& req) const {
-    if (!match.route) co_return ErrorResponse(match.style, match.error, req.request_id);
+    std::string accept(req.headers.Get("Accept").value_or("application/json"));
+    if (!match.route) co_return ErrorResponse(match.style, match.error, req.request_id, accept);
     std::optional<Result<Response>> result;
     try {
         if (middleware_)
@@ -133,7 +134,7 @@ boost::asio::awaitable<Response> Router::Invoke(const Match& match, Request& req
                                  "issue tracker and attach the request ID " +
                                      req.request_id + "."));
     }
-    if (!result->ok()) co_return ErrorResponse(match.style, result->error(), req.request_id);
+    if (!result->ok()) co_return ErrorResponse(match.style, result->error(), req.request_id, accept);
     co_return std::move(*result).value();
 }
 

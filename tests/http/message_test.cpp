@@ -72,6 +72,16 @@ TEST(ErrorResponse, EachServiceGetsItsOwnShape) {
     EXPECT_EQ(ErrorResponse(ErrorStyle::kNova, Error{ErrorCode::kUnavailable, "x"}).status, 503);
 }
 
+TEST(ErrorResponse, GlanceAnswersHtmlUnlessJsonIsAccepted) {
+    Error e{ErrorCode::kNotFound, "No image found with ID x"};
+    auto html = ErrorResponse(ErrorStyle::kGlance, e, "", "*/*");
+    EXPECT_EQ(html.status, 404);
+    EXPECT_EQ(html.headers.Get("Content-Type").value(), "text/html; charset=UTF-8");
+    EXPECT_NE(html.body.find("<title>404 Not Found</title>"), std::string::npos);
+    auto json = ErrorResponse(ErrorStyle::kGlance, e, "", "application/json");
+    EXPECT_EQ(json.JsonBody().value()["message"], e.message);
+}
+
 TEST(ErrorMessageOf, ReadsEveryStyleBack) {
     Error e{ErrorCode::kConflict, "busy"};
     for (auto style :
