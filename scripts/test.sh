@@ -19,7 +19,7 @@ ctest --preset sanitize -j2 --timeout 600
 
 echo "== release build: benchmarks (short runs, for smoke; see docs/benchmarks.md for real ones)"
 cmake --preset release
-cmake --build build/release
+cmake --build build/release --target http_bench
 build/release/bench/http_bench --benchmark_min_time=0.2
 
 echo "== all tests passed in $(( $(date +%s) - start )) s"

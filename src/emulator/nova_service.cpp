@@ -991,7 +991,7 @@ Resp HypervisorSearch(nova::ServiceState& st, Call& c, bool servers) {
             c, servers ? "os_compute_api:os-hypervisors:servers" : "os_compute_api:os-hypervisors:search");
         !ok)
         return ok.error();
-    const auto& pattern = c.req.Param("hypervisor_id");  // the router names this segment once
+    const auto& pattern = c.req.Param("hypervisor_hostname_pattern");
     json list = json::array();
     for (const auto& h : st.compute.Hypervisors()) {
         if (h.hostname.find(pattern) == std::string::npos) continue;
@@ -1214,10 +1214,10 @@ void NovaService::AddRoutes(http::Router& router) {
     st.Route(router, M::kGet, "/os-hypervisors/{hypervisor_id}", bind(ShowHypervisor));
     st.Route(router, M::kGet, "/os-hypervisors/{hypervisor_id}/uptime", bind(HypervisorUptime));
     st.Route(
-        router, M::kGet, "/os-hypervisors/{hypervisor_id}/search",
+        router, M::kGet, "/os-hypervisors/{hypervisor_hostname_pattern}/search",
         [&st](Call& c) { return HypervisorSearch(st, c, false); }, 1, 52);
     st.Route(
-        router, M::kGet, "/os-hypervisors/{hypervisor_id}/servers",
+        router, M::kGet, "/os-hypervisors/{hypervisor_hostname_pattern}/servers",
         [&st](Call& c) { return HypervisorSearch(st, c, true); }, 1, 52);
     st.Route(router, M::kGet, "/os-services", bind(ListServices));
     st.Route(router, M::kGet, "/os-aggregates", [](Call& c) -> Resp {

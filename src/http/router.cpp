@@ -9,7 +9,6 @@ namespace shoal::http {
 struct Router::Node {
     std::map<std::string, std::unique_ptr<Node>, std::less<>> literal;
     std::unique_ptr<Node> param;
-    std::string param_name;
     std::map<Method, Route> routes;
 };
 
@@ -56,18 +55,19 @@ ErrorStyle Router::StyleFor(std::string_view path) const {
 
 void Router::Add(Method method, std::string_view pattern, Handler handler, RouteOptions options) {
     Node* node = root_.get();
+    std::vector<std::string> names;
     for (auto seg : Split(pattern)) {
         if (seg.size() >= 2 && seg.front() == '{' && seg.back() == '}') {
             if (!node->param) node->param = std::make_unique<Node>();
             node = node->param.get();
-            node->param_name = std::string(seg.substr(1, seg.size() - 2));
+            names.emplace_back(seg.substr(1, seg.size() - 2));
         } else {
             auto& child = node->literal[std::string(seg)];
             if (!child) child = std::make_unique<Node>();
             node = child.get();
         }
     }
-    node->routes[method] = Route{std::move(handler), options, StyleFor(pattern)};
+    node->routes[method] = Route{std::move(handler), options, StyleFor(pattern), std::move(names)};
 }
 
 void Router::AddSync(Method method, std::string_view pattern, SyncHandler handler, RouteOptions options) {
@@ -82,7 +82,7 @@ Router::Match Router::Find(Request& req) const {
     Match m;
     m.style = StyleFor(req.path);
     // Depth-first with backtracking: literal children before the parameter child.
-    std::vector<std::pair<std::string, std::string>> params;
+    std::vector<std::string> params;
     const Node* found = nullptr;
     std::function<bool(const Node*, std::size_t)> walk = [&](const Node* n, std::size_t i) -> bool {
         if (i == segs.size()) {
@@ -92,7 +92,7 @@ Router::Match Router::Find(Request& req) const {
         }
         if (auto it = n->literal.find(segs[i]); it != n->literal.end() && walk(it->second.get(), i + 1)) return true;
         if (n->param) {
-            params.emplace_back(n->param->param_name, std::string(segs[i]));
+            params.emplace_back(segs[i]);
             if (walk(n->param.get(), i + 1)) return true;
             params.pop_back();
         }
@@ -108,7 +108,9 @@ Router::Match Router::Find(Request& req) const {
                             "The method " + std::string(MethodName(req.method)) + " is not allowed for this resource.");
         return m;
     }
-    for (auto& [k, v] : params) req.path_params[k] = v;
+    const auto& names = it->second.param_names;
+    for (std::size_t i = 0; i < params.size() && i < names.size(); ++i)
+        req.path_params[names[i]] = std::move(params[i]);
     m.route = &it->second;
     m.style = it->second.style;
     return m;

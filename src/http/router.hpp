@@ -31,6 +31,9 @@ public:
         Handler handler;
         RouteOptions options;
         ErrorStyle style;
+        // Names of the route's `{params}` in path order: two routes may name the same position
+        // differently ("/os-hypervisors/{hypervisor_id}" and "/os-hypervisors/{pattern}/search").
+        std::vector<std::string> param_names;
     };
     struct Match {
         const Route* route = nullptr;  // null: `error` says why (404 or 405)

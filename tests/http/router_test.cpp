@@ -53,6 +53,13 @@ TEST_F(RouterTest, LiteralSegmentsWinOverParameters) {
     EXPECT_EQ(Call(Method::kPost, "/compute/v2.1/servers/abc/action").JsonBody().value()["route"], "action");
 }
 
+TEST_F(RouterTest, RoutesMayNameTheSamePositionDifferently) {
+    router_.Get("/compute/v2.1/os-hypervisors/{hypervisor_id}", [](Request& r) { return Echo("show", r); });
+    router_.Get("/compute/v2.1/os-hypervisors/{pattern}/search", [](Request& r) { return Echo("search", r); });
+    EXPECT_EQ(Call(Method::kGet, "/compute/v2.1/os-hypervisors/7").JsonBody().value()["hypervisor_id"], "7");
+    EXPECT_EQ(Call(Method::kGet, "/compute/v2.1/os-hypervisors/c1/search").JsonBody().value()["pattern"], "c1");
+}
+
 TEST_F(RouterTest, TrailingSlashIsIgnored) {
     EXPECT_EQ(Call(Method::kGet, "/compute/v2.1/servers/abc/").status, 200);
 }
