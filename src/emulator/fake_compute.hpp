@@ -39,9 +39,9 @@ namespace shoal::emulator {
 
 // One fake hypervisor (nova-compute with the fake virt driver) and its resource usage.
 struct Hypervisor {
-    int id = 0;                 // Nova's integer id (microversions < 2.53)
-    std::string uuid;           // also the placement resource provider UUID
-    std::string hostname;       // "<cloudlet>-compute-<n>"
+    int id = 0;            // Nova's integer id (microversions < 2.53)
+    std::string uuid;      // also the placement resource provider UUID
+    std::string hostname;  // "<cloudlet>-compute-<n>"
     int vcpus = 0;
     int memory_mb = 0;
     int disk_gb = 0;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "emulator/py_repr.hpp"
+
 // Internals of the emulated Glance, shared by glance_*.cpp. Not part of any public interface.
 
 #include <boost/asio/any_io_executor.hpp>
@@ -110,7 +112,7 @@ const std::vector<std::string>& ContainerFormats();
 // Glance puts after "Provided object does not match schema 'image': ".
 std::optional<std::string> ValidateSchema(const nlohmann::json& schema, const nlohmann::json& value);
 // Python's repr() of a JSON value, as Glance's messages show values.
-std::string PyRepr(const nlohmann::json& value);
+using emulator::PyRepr;
 
 // The version document of GET /image and /image/versions.
 nlohmann::json VersionsDocument(const std::string& image_url);

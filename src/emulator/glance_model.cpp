@@ -478,39 +478,6 @@ const json& TasksSchema() {
 // ---------------------------------------------------------------------------------------------
 // A small JSON-schema (draft 4) validator: what Glance's schemas use, with jsonschema's messages.
 
-std::string PyRepr(const json& v) {
-    switch (v.type()) {
-        case json::value_t::null:
-            return "None";
-        case json::value_t::boolean:
-            return v.get<bool>() ? "True" : "False";
-        case json::value_t::string: {
-            std::string s = "'";
-            for (char c : v.get<std::string>()) {
-                if (c == '\'' || c == '\\') s.push_back('\\');
-                s.push_back(c);
-            }
-            return s + "'";
-        }
-        case json::value_t::array: {
-            std::string s = "[";
-            for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + PyRepr(v[i]);
-            return s + "]";
-        }
-        case json::value_t::object: {
-            std::string s = "{";
-            bool first = true;
-            for (const auto& [k, x] : v.items()) {
-                s += (first ? "" : ", ") + PyRepr(json(k)) + ": " + PyRepr(x);
-                first = false;
-            }
-            return s + "}";
-        }
-        default:
-            return http::DumpJson(v);
-    }
-}
-
 namespace {
 
 bool IsType(const json& v, std::string_view type) {

@@ -132,46 +132,6 @@ bool VerifyPassword(std::string_view password, std::string_view encoded) {
     return actual.size() == expected.size() && CRYPTO_memcmp(actual.data(), expected.data(), actual.size()) == 0;
 }
 
-std::string PyRepr(const json& v) {
-    switch (v.type()) {
-        case json::value_t::null:
-            return "None";
-        case json::value_t::boolean:
-            return v.get<bool>() ? "True" : "False";
-        case json::value_t::string: {
-            const auto& s = v.get_ref<const std::string&>();
-            char quote = (s.find('\'') != std::string::npos && s.find('"') == std::string::npos) ? '"' : '\'';
-            std::string out(1, quote);
-            for (char c : s) {
-                if (c == quote || c == '\\') out += '\\';
-                out += c;
-            }
-            out += quote;
-            return out;
-        }
-        case json::value_t::array: {
-            std::string out = "[";
-            for (std::size_t i = 0; i < v.size(); ++i) {
-                if (i) out += ", ";
-                out += PyRepr(v[i]);
-            }
-            return out + "]";
-        }
-        case json::value_t::object: {
-            std::string out = "{";
-            bool first = true;
-            for (const auto& [k, item] : v.items()) {
-                if (!first) out += ", ";
-                first = false;
-                out += PyRepr(json(k)) + ": " + PyRepr(item);
-            }
-            return out + "}";
-        }
-        default:
-            return http::DumpJson(v);
-    }
-}
-
 Error SchemaError(std::string_view path, std::string detail) {
     if (path.empty()) return MakeError(ErrorCode::kBadRequest, std::move(detail));
     return MakeError(ErrorCode::kBadRequest, "Invalid input for field '" + std::string(path) + "': " + detail);

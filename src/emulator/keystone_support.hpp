@@ -1,5 +1,7 @@
 #pragma once
 
+#include "emulator/py_repr.hpp"
+
 // Building blocks of the emulated Keystone that do not depend on its state: secrets, stable
 // ids and Keystone's request-validation messages. Internal to shoal_emulator_keystone.
 
@@ -31,7 +33,7 @@ std::string HashPassword(std::string_view password);
 bool VerifyPassword(std::string_view password, std::string_view encoded);
 
 // Python's repr() of a JSON value, as jsonschema quotes it in messages ('x', True, None).
-std::string PyRepr(const json& v);
+using emulator::PyRepr;
 
 // Keystone's schema-violation message (keystone/common/validation/validators.py):
 // "Invalid input for field 'a/b': <detail>", or just <detail> at the document root.

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "emulator/py_repr.hpp"
+
 // Internals of the emulated Nova API shared by nova_service.cpp, nova_servers.cpp and
 // nova_util.cpp. Not part of any other service's contract.
 
@@ -61,7 +63,7 @@ Error PolicyError(std::string_view rule);
 Status RequireAdmin(const Call& c, std::string_view rule);
 
 // Python's repr()/str() of a JSON value, as jsonschema messages print them.
-std::string PyRepr(const json& v);
+using emulator::PyRepr;
 std::string PyStr(const json& v);
 // "Invalid input for field/attribute <field>. Value: <value>. <reason>" (jsonschema body error).
 Error BadField(std::string_view field, const json& value, const std::string& reason);

@@ -20,7 +20,9 @@ std::string_view ReasonOf(int status);  // "Not Found"
 // The one mapping from an Error to what goes on the wire. `accept` matters for Glance only:
 // like webob, it answers JSON to clients that accept application/json and HTML otherwise
 // (glanceclient sends "Accept: */*" and cannot parse a JSON error).
-Response ErrorResponse(ErrorStyle style, const Error& error, std::string_view request_id = {},
+Response ErrorResponse(ErrorStyle style,
+                       const Error& error,
+                       std::string_view request_id = {},
                        std::string_view accept = "application/json");
 
 // The reverse, for clients: the message inside any of the bodies above (or the raw body).

@@ -63,8 +63,8 @@ TEST_F(CloudletBadInput, WrongTypesAre400) {
                   Microversion("2.37"));
     EXPECT_EQ(r.status, 400);
     EXPECT_TRUE(r.JsonBody().value().contains("badRequest")) << r.body;
-    auto f = Call(Method::kPost, "/compute/v2.1/flavors", R"({"flavor": {"name": "x", "ram": "lots", "vcpus": 1, "disk": 1}})",
-                  token_);
+    auto f = Call(Method::kPost, "/compute/v2.1/flavors",
+                  R"({"flavor": {"name": "x", "ram": "lots", "vcpus": 1, "disk": 1}})", token_);
     EXPECT_EQ(f.status, 400) << f.body;
 }
 
@@ -89,8 +89,8 @@ TEST_F(CloudletBadInput, UnknownRoutesAre404InEachServiceStyle) {
 }
 
 TEST_F(CloudletBadInput, BadTokensAre401) {
-    for (const std::string path : {"/compute/v2.1/servers", "/image/v2/images", "/placement/resource_providers",
-                                   "/identity/v3/projects"}) {
+    for (const std::string path :
+         {"/compute/v2.1/servers", "/image/v2/images", "/placement/resource_providers", "/identity/v3/projects"}) {
         EXPECT_EQ(Call(Method::kGet, path, {}, "not-a-token").status, 401) << path;
         EXPECT_EQ(Call(Method::kGet, path).status, 401) << path;
     }
@@ -137,9 +137,9 @@ TEST_F(CloudletOverload, EveryBootEndsActiveOrInAVisibleError) {
     // Four tenants (default quota: 10 instances each) so that quota is not what stops them.
     std::vector<std::string> tokens;
     for (int t = 0; t < 4; ++t) tokens.push_back(CreateTenant(admin, "tenant" + std::to_string(t)));
-    auto img = Call(Method::kPost, "/image/v2/images",
-                    R"({"name": "img", "disk_format": "raw", "container_format": "bare", "visibility": "public"})",
-                    admin);
+    auto img =
+        Call(Method::kPost, "/image/v2/images",
+             R"({"name": "img", "disk_format": "raw", "container_format": "bare", "visibility": "public"})", admin);
     ASSERT_EQ(img.status, 201) << img.body;
     std::string image_id = img.JsonBody().value()["id"];
     http::Request up;
@@ -147,7 +147,8 @@ TEST_F(CloudletOverload, EveryBootEndsActiveOrInAVisibleError) {
     up.body = "0123456789";
     up.headers.Set("Content-Type", "application/octet-stream");
     up.headers.Set("X-Auth-Token", admin);
-    auto put = shoal::testing::Run(io_, client_->Send(cloudlet_->BaseUrl() + "/image/v2/images/" + image_id + "/file", up));
+    auto put =
+        shoal::testing::Run(io_, client_->Send(cloudlet_->BaseUrl() + "/image/v2/images/" + image_id + "/file", up));
     ASSERT_TRUE(put.ok());
     ASSERT_EQ(put->status, 204);
 
@@ -160,8 +161,9 @@ TEST_F(CloudletOverload, EveryBootEndsActiveOrInAVisibleError) {
         req.headers.Set("Content-Type", "application/json");
         req.headers.Set("X-Auth-Token", tokens[i % tokens.size()]);
         req.headers.Set("OpenStack-API-Version", "compute 2.37");
-        posts.push_back(boost::asio::co_spawn(
-            io_, client_->Send(cloudlet_->BaseUrl() + "/compute/v2.1/servers", std::move(req)), boost::asio::use_future));
+        posts.push_back(
+            boost::asio::co_spawn(io_, client_->Send(cloudlet_->BaseUrl() + "/compute/v2.1/servers", std::move(req)),
+                                  boost::asio::use_future));
     }
     int refused = 0;
     std::vector<std::pair<std::string, std::string>> accepted;  // server id, token
@@ -205,9 +207,12 @@ TEST_F(CloudletOverload, EveryBootEndsActiveOrInAVisibleError) {
             if (status == "ACTIVE" || status == "ERROR") break;
             shoal::testing::RunFor(io_, 20ms);
         }
-        if (status == "ACTIVE") ++active;
-        else if (status == "ERROR") ++error;
-        else ADD_FAILURE() << "server " << id << " still " << status;
+        if (status == "ACTIVE")
+            ++active;
+        else if (status == "ERROR")
+            ++error;
+        else
+            ADD_FAILURE() << "server " << id << " still " << status;
     }
     EXPECT_LE(active, 8);  // capacity
     EXPECT_GT(refused + error, 0) << "the model admitted everything: the test did not overload it";

@@ -26,8 +26,11 @@ protected:
         if (cloudlet_) shoal::testing::Run(io_, cloudlet_->Stop());
     }
 
-    http::Response Call(http::Method method, const std::string& path, const std::string& body = {},
-                        const std::string& token = {}, const http::Headers& extra = {}) {
+    http::Response Call(http::Method method,
+                        const std::string& path,
+                        const std::string& body = {},
+                        const std::string& token = {},
+                        const http::Headers& extra = {}) {
         http::Request req;
         req.method = method;
         req.body = body;
