@@ -3,6 +3,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <filesystem>
+
 #include "cloudlet_test_fixture.hpp"
 #include "http/errors.hpp"
 
@@ -218,6 +220,69 @@ TEST_F(CloudletOverload, EveryBootEndsActiveOrInAVisibleError) {
     EXPECT_GT(refused + error, 0) << "the model admitted everything: the test did not overload it";
     std::cout << "overload: " << kBoots << " boots -> " << active << " ACTIVE, " << error << " ERROR, " << refused
               << " refused by the API\n";
+}
+
+}  // namespace
+}  // namespace shoal::emulator
+
+namespace shoal::emulator {
+namespace {
+
+// With a state file, a restarted cloudlet has the same tenants, images and servers.
+class CloudletDurability : public CloudletFixture {};
+
+TEST_F(CloudletDurability, StateSurvivesARestart) {
+    auto dir = std::filesystem::temp_directory_path() / ("shoal-durable-" + std::to_string(getpid()));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    auto config = SmallCloudlet();
+    config.state_path = (dir / "state.db").string();
+    config.data_dir = (dir / "data").string();
+    StartCloudlet(config);
+    std::string admin = AdminToken();
+    std::string tenant = CreateTenant(admin, "durable");
+    auto img = Call(Method::kPost, "/image/v2/images",
+                    R"({"name": "keep", "disk_format": "raw", "container_format": "bare"})", tenant);
+    ASSERT_EQ(img.status, 201) << img.body;
+    std::string image_id = img.JsonBody().value()["id"];
+    http::Request up;
+    up.method = Method::kPut;
+    up.body = "durable bytes";
+    up.headers.Set("Content-Type", "application/octet-stream");
+    up.headers.Set("X-Auth-Token", tenant);
+    auto put =
+        shoal::testing::Run(io_, client_->Send(cloudlet_->BaseUrl() + "/image/v2/images/" + image_id + "/file", up));
+    ASSERT_TRUE(put.ok());
+    ASSERT_EQ(put->status, 204);
+    auto created =
+        Call(Method::kPost, "/compute/v2.1/servers", ServerBody("vm", image_id), tenant, Microversion("2.37"));
+    ASSERT_EQ(created.status, 202) << created.body;
+    std::string server_id = created.JsonBody().value()["server"]["id"];
+    for (int i = 0; i < 200; ++i) {
+        auto s = Call(Method::kGet, "/compute/v2.1/servers/" + server_id, {}, tenant);
+        if (s.JsonBody().value()["server"]["status"] == "ACTIVE") break;
+        shoal::testing::RunFor(io_, 10ms);
+    }
+
+    // Restart: a new Cloudlet object on the same state file (a new port too).
+    shoal::testing::Run(io_, cloudlet_->Stop());
+    cloudlet_.reset();
+    StartCloudlet(config);
+    std::string again = Token("durable", "pw", "durable");  // the user and its role came back
+    ASSERT_FALSE(again.empty());
+    auto s = Call(Method::kGet, "/compute/v2.1/servers/" + server_id, {}, again);
+    ASSERT_EQ(s.status, 200) << s.body;
+    EXPECT_EQ(s.JsonBody().value()["server"]["status"], "ACTIVE");
+    auto i = Call(Method::kGet, "/image/v2/images/" + image_id, {}, again);
+    ASSERT_EQ(i.status, 200) << i.body;
+    EXPECT_EQ(i.JsonBody().value()["status"], "active");
+    auto data = Call(Method::kGet, "/image/v2/images/" + image_id + "/file", {}, again);
+    EXPECT_EQ(data.body, "durable bytes");
+    // The old token is still valid too (tokens are state).
+    EXPECT_EQ(Call(Method::kGet, "/compute/v2.1/servers", {}, tenant).status, 200);
+    shoal::testing::Run(io_, cloudlet_->Stop());
+    cloudlet_.reset();
+    std::filesystem::remove_all(dir);
 }
 
 }  // namespace
