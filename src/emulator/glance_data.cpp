@@ -10,12 +10,6 @@
 #include "common/ids.hpp"
 #include "emulator/glance_state.hpp"
 
-// GCC 12 misreads asio's coroutine frame allocator when it inlines it (seen with -fsanitize):
-// operator new and delete of awaitable frames do match.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
 namespace shoal::emulator {
 
 namespace asio = boost::asio;
