@@ -1,5 +1,6 @@
 #include <CLI/CLI.hpp>
 
+#include "cli/agent_command.hpp"
 #include "cli/cloudlet_command.hpp"
 #include "cli/sim_command.hpp"
 
@@ -9,6 +10,8 @@ int main(int argc, char** argv) {
         "Each subcommand has its own --help."};
     app.require_subcommand(1);
     app.set_version_flag("--version", "shoal 0.1.0");
+    shoal::cli::AddAgentCommand(app);
+    shoal::cli::AddStatusCommand(app);
     shoal::cli::AddCloudletCommand(app);
     shoal::cli::AddSimCommand(app);
     CLI11_PARSE(app, argc, argv);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "sim/cyclon_experiment.hpp"
+#include "sim/membership_experiment.hpp"
 
 namespace shoal::cli {
 namespace {
@@ -44,6 +45,53 @@ int RunCyclon(CyclonOptions o) {
         return 2;
     }
     return 0;
+}
+
+int RunMembership(const sim::MembershipExperiment& experiment) {
+    try {
+        std::cout << sim::RunMembershipSimulation(experiment).dump(2) << std::endl;
+    } catch (const std::invalid_argument& e) {
+        std::cerr << "shoal sim membership: " << e.what() << "\n";
+        return 2;
+    }
+    return 0;
+}
+
+void AddMembershipCommand(CLI::App& sim) {
+    auto m = std::make_shared<sim::MembershipExperiment>();
+    auto* cmd = sim.add_subcommand(
+        "membership",
+        "Simulate N agents running Cyclon with the full SWIM-style membership on top: rounds until every alive "
+        "node's member list is right after bootstrap, a kill, a join and a restart; traffic; home-agent agreement "
+        "over 10,000 tenants. Prints one JSON object; same seed, same output except wall_time_ms and lookup_ns.");
+    cmd->add_option("--nodes", m->sim.nodes, "Number of nodes N")->capture_default_str()->check(CLI::PositiveNumber);
+    cmd->add_option("--rounds", m->max_rounds, "Most rounds per phase")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--kill", m->kill, "Fraction of the nodes killed at once after bootstrap")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1.0));
+    cmd->add_option("--loss", m->sim.network.loss, "Probability that a message is lost")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1.0));
+    cmd->add_option("--seed", m->sim.seed, "Seed of the one random generator")->capture_default_str();
+    cmd->add_option("--stable-rounds", m->stable_rounds, "Rounds watched for wrong lists at the end")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--tenants", m->tenants, "Tenants whose home every node computes")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    auto& mc = m->sim.membership_config;
+    cmd->add_option("--gossip-factor", mc.gossip_factor, "Each update is sent about factor * log2(N+1) times")
+        ->capture_default_str();
+    cmd->add_option("--max-piggyback", mc.max_piggyback, "Updates per message")->capture_default_str();
+    cmd->add_option("--suspect-rounds", mc.suspect_rounds, "Rounds before an unrefuted suspect is dead")
+        ->capture_default_str();
+    cmd->add_option("--sync-every", mc.sync_every_rounds, "Rounds between full-list syncs of one node")
+        ->capture_default_str();
+    cmd->add_option("--confirm-pings", m->sim.confirm_pings, "Pings confirming a shuffle timeout (0: none)")
+        ->capture_default_str();
+    cmd->callback([m] { std::exit(RunMembership(*m)); });
 }
 
 }  // namespace
@@ -95,6 +143,8 @@ void AddSimCommand(CLI::App& app) {
     cyclon->add_option("--timeout-ms", o->timeout_ms, "A shuffle without reply is given up after this long")
         ->capture_default_str();
     cyclon->callback([o] { std::exit(RunCyclon(*o)); });
+
+    AddMembershipCommand(*sim);
 }
 
 }  // namespace shoal::cli

@@ -4,7 +4,8 @@
 
 namespace shoal::cli {
 
-// `shoal sim cyclon`: runs the deterministic Cyclon overlay simulation and prints one JSON report.
+// `shoal sim cyclon` and `shoal sim membership`: run the deterministic overlay simulations and print
+// one JSON report each.
 void AddSimCommand(CLI::App& app);
 
 }  // namespace shoal::cli

@@ -3,37 +3,14 @@
 #include <fstream>
 #include <set>
 
+#include "common/config_reader.hpp"
+
 namespace shoal::emulator {
 namespace {
 
 using nlohmann::json;
 
-// Reads known keys and refuses unknown ones, so a misspelt option is an error, not a default.
-class Reader {
-public:
-    Reader(const json& j, std::string where) : j_(j), where_(std::move(where)) {}
-
-    template <class T>
-    void Get(const char* key, T& out) {
-        seen_.insert(key);
-        if (!j_.contains(key)) return;
-        out = j_.at(key).get<T>();
-    }
-    void GetMillis(const char* key, Millis& out) {
-        seen_.insert(key);
-        if (j_.contains(key)) out = Millis(j_.at(key).get<std::int64_t>());
-    }
-    std::optional<std::string> Unknown() const {
-        for (const auto& [k, v] : j_.items())
-            if (!seen_.contains(k)) return where_ + k;
-        return std::nullopt;
-    }
-
-private:
-    const json& j_;
-    std::string where_;
-    std::set<std::string> seen_;
-};
+using Reader = ConfigReader;
 
 }  // namespace
 

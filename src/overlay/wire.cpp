@@ -14,6 +14,10 @@ Error BadRequest(std::string message) {
     return MakeError(ErrorCode::kBadRequest, "cyclon: " + std::move(message));
 }
 
+Error BadMemberUpdate(std::string message) {
+    return MakeError(ErrorCode::kBadRequest, "membership: " + std::move(message));
+}
+
 json EntriesToJson(const std::vector<PeerDescriptor>& entries) {
     json out = json::array();
     for (const auto& e : entries) out.push_back(ToJson(e));
@@ -115,6 +119,51 @@ Result<CyclonMessage> CyclonMessageFromJson(const json& j) {
         return CyclonMessage{JoinWalk{std::move(joiner).value(), ttl->get<std::uint32_t>()}};
     }
     return BadRequest("unknown message type \"" + type + "\"");
+}
+
+json ToJson(const MemberUpdate& update) {
+    return json{{"id", update.peer.id.str()},
+                {"address", update.peer.address},
+                {"incarnation", update.incarnation},
+                {"state", MemberStateName(update.state)}};
+}
+
+Result<MemberUpdate> MemberUpdateFromJson(const json& j) {
+    if (!j.is_object()) return BadMemberUpdate("an update must be an object");
+    auto id = j.find("id");
+    auto address = j.find("address");
+    auto incarnation = j.find("incarnation");
+    auto state = j.find("state");
+    if (id == j.end() || !id->is_string() || id->get_ref<const std::string&>().empty()) {
+        return BadMemberUpdate("\"id\" must be a non-empty string");
+    }
+    if (address == j.end() || !address->is_string()) return BadMemberUpdate("\"address\" must be a string");
+    if (incarnation == j.end() || !incarnation->is_number_unsigned()) {
+        return BadMemberUpdate("\"incarnation\" must be an unsigned 64-bit integer");
+    }
+    if (state == j.end() || !state->is_string()) return BadMemberUpdate("\"state\" must be a string");
+    const auto parsed = ParseMemberState(state->get_ref<const std::string&>());
+    if (!parsed) return BadMemberUpdate("\"state\" must be alive, suspect or dead");
+    return MemberUpdate{PeerDescriptor{PeerId(id->get<std::string>()), address->get<std::string>(), 0},
+                        incarnation->get<std::uint64_t>(), *parsed};
+}
+
+json ToJson(const std::vector<MemberUpdate>& updates) {
+    json out = json::array();
+    for (const auto& u : updates) out.push_back(ToJson(u));
+    return out;
+}
+
+Result<std::vector<MemberUpdate>> MemberUpdatesFromJson(const json& j) {
+    if (!j.is_array()) return BadMemberUpdate("updates must be an array");
+    std::vector<MemberUpdate> updates;
+    updates.reserve(j.size());
+    for (const auto& item : j) {
+        auto u = MemberUpdateFromJson(item);
+        if (!u.ok()) return u.error();
+        updates.push_back(std::move(u).value());
+    }
+    return updates;
 }
 
 }  // namespace shoal::overlay

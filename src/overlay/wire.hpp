@@ -7,6 +7,7 @@
 
 #include "common/result.hpp"
 #include "overlay/cyclon.hpp"
+#include "overlay/membership.hpp"
 #include "overlay/peer.hpp"
 
 namespace shoal::overlay {
@@ -42,5 +43,14 @@ Result<PeerDescriptor> PeerDescriptorFromJson(const nlohmann::json& j);
 nlohmann::json ToJson(const CyclonMessage& message);
 // kBadRequest for an unknown type, a missing or mistyped field, or an empty id.
 Result<CyclonMessage> CyclonMessageFromJson(const nlohmann::json& j);
+
+// Membership updates, piggy-backed on messages or sent whole for a sync:
+// {"id":"...","address":"host:port","incarnation":n,"state":"alive|suspect|dead"}
+nlohmann::json ToJson(const MemberUpdate& update);
+Result<MemberUpdate> MemberUpdateFromJson(const nlohmann::json& j);
+// A JSON array of updates.
+nlohmann::json ToJson(const std::vector<MemberUpdate>& updates);
+// kBadRequest when `j` is not an array or an element is malformed.
+Result<std::vector<MemberUpdate>> MemberUpdatesFromJson(const nlohmann::json& j);
 
 }  // namespace shoal::overlay

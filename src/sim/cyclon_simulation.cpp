@@ -31,6 +31,7 @@ CyclonSimulation::CyclonSimulation(CyclonSimConfig config)
     if (config_.period <= 0) throw std::invalid_argument("CyclonSimulation: period must be positive");
     if (config_.nodes >= kNoPayload) throw std::invalid_argument("CyclonSimulation: too many nodes");
     nodes_.reserve(config_.nodes);
+    if (config_.membership) members_.reserve(config_.nodes);
     // With kJoin a node starts shuffling when it has joined.
     const SimTime start = config_.bootstrap == Bootstrap::kJoin ? kNever : 0;
     for (std::size_t i = 0; i < config_.nodes; ++i) CreateNode(start);
@@ -42,6 +43,7 @@ CyclonSimulation::CyclonSimulation(CyclonSimConfig config)
 std::size_t CyclonSimulation::CreateNode(SimTime start) {
     const auto index = static_cast<std::uint32_t>(nodes_.size());
     nodes_.emplace_back(SimPeer{index, 0}, config_.cyclon, rng_);
+    if (config_.membership) members_.emplace_back(SimPeer{index, 0}, 0, config_.membership_config, rng_);
     alive_.push_back(1);
     start_.push_back(start);
     ++alive_count_;
@@ -58,7 +60,7 @@ void CyclonSimulation::Bootstrap() {
             const double spacing = config_.join_rounds * static_cast<double>(config_.period) / static_cast<double>(n);
             for (std::size_t i = 0; i < n; ++i) {
                 queue_.Push(static_cast<SimTime>(std::floor(spacing * static_cast<double>(i))),
-                            Event{Kind::kJoin, 0, static_cast<std::uint32_t>(i), kNoPayload});
+                            Event{Kind::kJoin, 0, 0, static_cast<std::uint32_t>(i), kNoPayload});
             }
             break;
         }
@@ -87,7 +89,7 @@ std::size_t CyclonSimulation::AddNode() {
     // Before the ring's cursor, this round's turn for that phase is over.
     if (static_cast<std::size_t>(pos - ticks_.begin()) < next_tick_) ++next_tick_;
     ticks_.insert(pos, slot);
-    queue_.Push(now_, Event{Kind::kJoin, 0, static_cast<std::uint32_t>(index), kNoPayload});
+    queue_.Push(now_, Event{Kind::kJoin, 0, 0, static_cast<std::uint32_t>(index), kNoPayload});
     return index;
 }
 
@@ -95,6 +97,20 @@ void CyclonSimulation::Kill(std::size_t node) {
     if (!alive_[node]) return;
     alive_[node] = 0;
     --alive_count_;
+}
+
+void CyclonSimulation::Restart(std::size_t node) {
+    if (alive_[node]) return;
+    alive_[node] = 1;
+    ++alive_count_;
+    const auto id = static_cast<std::uint32_t>(node);
+    nodes_[node] = SimCyclon(SimPeer{id, 0}, config_.cyclon, rng_);
+    if (!members_.empty()) {
+        const std::uint64_t incarnation = members_[node].Incarnation() + 1;
+        members_[node] = SimMembership(SimPeer{id, 0}, incarnation, config_.membership_config, rng_);
+    }
+    start_[node] = now_;
+    StartJoin(id, nodes_.size());
 }
 
 std::size_t CyclonSimulation::KillFraction(double fraction) {
@@ -122,13 +138,29 @@ std::uint32_t CyclonSimulation::NewPayload() {
 
 void CyclonSimulation::FreePayload(std::uint32_t payload) {
     if (payload == kNoPayload) return;
-    payloads_[payload].entries.clear();
+    Payload& p = payloads_[payload];
+    p.entries.clear();
+    // Sync payloads hold whole member lists: do not keep that much memory in the pool.
+    if (p.updates.capacity() > 256) {
+        p.updates = {};
+    } else {
+        p.updates.clear();
+    }
+    p.has_digest = false;
     free_payloads_.push_back(payload);
 }
 
 std::optional<SimTime> CyclonSimulation::Send(Kind kind, std::uint32_t from, std::uint32_t to, std::uint32_t payload) {
+    if (!members_.empty() && payload != kNoPayload && kind != Kind::kSyncRequest && kind != Kind::kSyncReply) {
+        // Every message carries the sender's gossip and digest; lost ones waste them, as on a network.
+        Payload& p = payloads_[payload];
+        p.updates = members_[from].TakeGossip();
+        p.digest = members_[from].Digest();
+        p.has_digest = true;
+        membership_stats_.piggybacked_updates += p.updates.size();
+    }
     if (auto latency = network_.Transit()) {
-        queue_.Push(now_ + *latency, Event{kind, from, to, payload});
+        queue_.Push(now_ + *latency, Event{kind, 0, from, to, payload});
         return now_ + *latency;
     }
     FreePayload(payload);
@@ -137,7 +169,91 @@ std::optional<SimTime> CyclonSimulation::Send(Kind kind, std::uint32_t from, std
 
 void CyclonSimulation::ScheduleTimeout(std::uint32_t requester, std::uint32_t target, SimTime sent_at) {
     const SimTime at = std::max(now_, sent_at + network_.Config().request_timeout);
-    queue_.Push(at, Event{Kind::kShuffleTimeout, target, requester, kNoPayload});
+    queue_.Push(at, Event{Kind::kShuffleTimeout, 0, target, requester, kNoPayload});
+}
+
+void CyclonSimulation::SchedulePingTimeout(std::uint32_t requester,
+                                           std::uint32_t target,
+                                           SimTime sent_at,
+                                           std::uint8_t attempts) {
+    const SimTime at = std::max(now_, sent_at + network_.Config().request_timeout);
+    queue_.Push(at, Event{Kind::kPingTimeout, attempts, target, requester, kNoPayload});
+}
+
+void CyclonSimulation::SendPing(std::uint32_t from, std::uint32_t to, std::uint8_t attempts) {
+    ++membership_stats_.pings;
+    const std::uint32_t p = NewPayload();
+    payloads_[p].sent_at = now_;
+    payloads_[p].attempts = attempts;
+    if (!Send(Kind::kPing, from, to, p)) SchedulePingTimeout(from, to, now_, static_cast<std::uint8_t>(attempts - 1));
+}
+
+void CyclonSimulation::SendSync(Kind kind, std::uint32_t from, std::uint32_t to) {
+    const std::uint32_t p = NewPayload();
+    payloads_[p].updates = members_[from].Snapshot();
+    ++membership_stats_.sync_messages;
+    membership_stats_.sync_entries += payloads_[p].updates.size();
+    Send(kind, from, to, p);
+}
+
+bool CyclonSimulation::ReceiveMembership(const Event& e) {
+    SimMembership& m = members_[e.to];
+    switch (e.kind) {
+        case Kind::kSyncRequest:
+            m.ApplySnapshot(payloads_[e.payload].updates);
+            FreePayload(e.payload);
+            SendSync(Kind::kSyncReply, e.to, e.from);
+            return true;
+        case Kind::kSyncReply:
+            m.ApplySnapshot(payloads_[e.payload].updates);
+            FreePayload(e.payload);
+            return true;
+        case Kind::kPingTimeout:
+            if (e.attempts > 0) {
+                SendPing(e.to, e.from, e.attempts);
+            } else {
+                const auto before = m.Find(e.from);
+                m.Suspect(e.from);
+                if (before && before->state == overlay::MemberState::kAlive) {
+                    ++membership_stats_.suspicions;
+                    membership_stats_.false_suspicions += alive_[e.from] ? 1 : 0;
+                }
+            }
+            return true;
+        case Kind::kShuffleTimeout:
+            // Cyclon forgets the target either way; the membership first makes sure it is gone.
+            nodes_[e.to].OnShuffleTimeout(e.from);
+            if (config_.confirm_pings > 0) {
+                SendPing(e.to, e.from, config_.confirm_pings);
+            } else {
+                queue_.Push(now_, Event{Kind::kPingTimeout, 0, e.from, e.to, kNoPayload});
+            }
+            return true;
+        default:
+            break;
+    }
+    if (e.payload != kNoPayload && payloads_[e.payload].has_digest) {
+        const Payload& p = payloads_[e.payload];
+        m.Apply(p.updates, p.digest);
+        if (m.WantsSync(p.digest)) SendSync(Kind::kSyncRequest, e.to, e.from);
+    }
+    switch (e.kind) {
+        case Kind::kPing: {
+            const Payload& p = payloads_[e.payload];
+            const SimTime sent_at = p.sent_at;
+            const auto remaining = static_cast<std::uint8_t>(p.attempts - 1);
+            const auto arrives = Send(Kind::kPingAck, e.to, e.from, e.payload);
+            if (!arrives || *arrives > sent_at + network_.Config().request_timeout) {
+                SchedulePingTimeout(e.from, e.to, sent_at, remaining);
+            }
+            return true;
+        }
+        case Kind::kPingAck:
+            FreePayload(e.payload);
+            return true;
+        default:
+            return false;
+    }
 }
 
 void CyclonSimulation::SendJoinStep(std::uint32_t from, overlay::BasicJoinStep<SimPeer> step) {
@@ -183,6 +299,7 @@ void CyclonSimulation::RunUntil(SimTime t) {
 }
 
 void CyclonSimulation::Tick(std::uint32_t node) {
+    if (!members_.empty()) members_[node].Tick();
     SimCyclon& cyclon = nodes_[node];
     auto request = cyclon.StartShuffle();
     if (config_.rejoin_after_quiet_rounds > 0 && cyclon.QuietRounds() >= config_.rejoin_after_quiet_rounds) {
@@ -216,11 +333,16 @@ void CyclonSimulation::StartJoin(std::uint32_t node, std::size_t candidates) {
 void CyclonSimulation::Dispatch(const Event& e) {
     if (!alive_[e.to]) {
         // Dead nodes do not answer; a requester learns of it only through its timeout.
-        if (e.kind != Kind::kJoin && e.kind != Kind::kShuffleTimeout) ++to_dead_;
+        if (e.kind != Kind::kJoin && e.kind != Kind::kShuffleTimeout && e.kind != Kind::kPingTimeout) ++to_dead_;
         if (e.kind == Kind::kShuffleRequest) ScheduleTimeout(e.from, e.to, payloads_[e.payload].sent_at);
+        if (e.kind == Kind::kPing) {
+            const Payload& p = payloads_[e.payload];
+            SchedulePingTimeout(e.from, e.to, p.sent_at, static_cast<std::uint8_t>(p.attempts - 1));
+        }
         FreePayload(e.payload);
         return;
     }
+    if (!members_.empty() && ReceiveMembership(e)) return;
     SimCyclon& node = nodes_[e.to];
     switch (e.kind) {
         case Kind::kShuffleRequest: {
@@ -259,6 +381,14 @@ void CyclonSimulation::Dispatch(const Event& e) {
         }
         case Kind::kJoinReply:
             node.OnJoinReply(std::move(payloads_[e.payload].entries));
+            FreePayload(e.payload);
+            return;
+        case Kind::kPing:
+        case Kind::kPingAck:
+        case Kind::kPingTimeout:
+        case Kind::kSyncRequest:
+        case Kind::kSyncReply:
+            // Only sent with membership, which handled them.
             FreePayload(e.payload);
             return;
     }
@@ -316,6 +446,33 @@ std::optional<int> CyclonSimulation::RunUntilNoDeadEntries(int max_rounds) {
     for (int round = 1; round <= max_rounds; ++round) {
         RunRounds(1);
         if (DeadEntries() == 0) return round;
+    }
+    return std::nullopt;
+}
+
+std::size_t CyclonSimulation::WrongMemberLists() const {
+    if (members_.empty()) return 0;
+    std::vector<std::uint32_t> truth;
+    truth.reserve(alive_count_);
+    for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
+        if (alive_[i]) truth.push_back(i);
+    }
+    std::size_t wrong = 0;
+    for (std::uint32_t i : truth) {
+        const auto& members = members_[i].Members();
+        const bool same =
+            members.size() == truth.size() && std::equal(members.begin(), members.end(), truth.begin(),
+                                                         [](const SimPeer& p, std::uint32_t id) { return p.id == id; });
+        wrong += same ? 0 : 1;
+    }
+    return wrong;
+}
+
+std::optional<int> CyclonSimulation::RunUntilMembershipConverged(int max_rounds) {
+    if (WrongMemberLists() == 0) return 0;
+    for (int round = 1; round <= max_rounds; ++round) {
+        RunRounds(1);
+        if (WrongMemberLists() == 0) return round;
     }
     return std::nullopt;
 }

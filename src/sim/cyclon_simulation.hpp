@@ -9,6 +9,7 @@
 
 #include "common/rng.hpp"
 #include "overlay/cyclon.hpp"
+#include "overlay/membership.hpp"
 #include "sim/event_queue.hpp"
 #include "sim/graph_metrics.hpp"
 #include "sim/network.hpp"
@@ -34,6 +35,8 @@ struct SimPeer {
     friend bool operator==(const SimPeer&, const SimPeer&) = default;
 };
 using SimCyclon = overlay::BasicCyclon<SimPeer>;
+using SimMembership = overlay::BasicMembership<SimPeer>;
+using SimMemberUpdate = overlay::BasicMemberUpdate<SimPeer>;
 
 struct CyclonSimConfig {
     std::size_t nodes = 1000;
@@ -47,6 +50,27 @@ struct CyclonSimConfig {
     // a random alive node (its "seed"). 0 runs the paper's protocol alone.
     std::uint32_t rejoin_after_quiet_rounds = 0;
     std::uint64_t seed = 1;
+
+    // Opt-in full membership (overlay::BasicMembership) on top of Cyclon: every message carries
+    // the sender's gossip and digest, a digest mismatch starts a full-list sync, and a shuffle
+    // timeout, once confirmed, makes the target a suspect. Off, the simulator runs Cyclon alone
+    // at its usual speed.
+    bool membership = false;
+    overlay::MembershipConfig membership_config;
+    // A shuffle timeout is confirmed with up to this many direct pings (each with the request
+    // timeout) before the target becomes a suspect, as SWIM confirms with indirect probes.
+    // 0: suspect at once.
+    std::uint8_t confirm_pings = 3;
+};
+
+// Membership traffic, counted over the whole run.
+struct MembershipStats {
+    std::uint64_t piggybacked_updates = 0;  // updates carried on ordinary messages
+    std::uint64_t sync_messages = 0;        // full-list messages (requests and replies)
+    std::uint64_t sync_entries = 0;         // updates they carried
+    std::uint64_t pings = 0;                // confirmation pings
+    std::uint64_t suspicions = 0;           // Suspect() calls after confirmation
+    std::uint64_t false_suspicions = 0;     // of which the target was alive
 };
 
 // Deterministic single-process simulation of N Cyclon nodes (STYLE B.7, FoundationDB-style):
@@ -64,6 +88,8 @@ public:
     std::size_t AliveCount() const { return alive_count_; }
     bool IsAlive(std::size_t node) const { return alive_[node] != 0; }
     const SimCyclon& Node(std::size_t node) const { return nodes_[node]; }
+    // Only with config.membership.
+    const SimMembership& Membership(std::size_t node) const { return members_[node]; }
     const NetworkConfig& Network() const { return network_.Config(); }
 
     // Processes every event up to and including time t.
@@ -74,6 +100,9 @@ public:
     // A new node that joins now through a random alive node; returns its index.
     std::size_t AddNode();
     void Kill(std::size_t node);
+    // A dead node starts again: empty view, and with membership a list of itself only and a
+    // higher incarnation; it joins through a random alive node.
+    void Restart(std::size_t node);
     // Kills random alive nodes at once until only (1 - fraction) of all nodes ever created live.
     std::size_t KillFraction(double fraction);
 
@@ -95,6 +124,13 @@ public:
     std::uint64_t ShufflesStarted() const { return shuffles_; }
     std::uint64_t Rejoins() const { return rejoins_; }
 
+    // Membership (config.membership only). Alive nodes whose Members() differ from the alive set.
+    std::size_t WrongMemberLists() const;
+    // Runs round by round; rounds until every alive list is right, nullopt if not within
+    // max_rounds (which then all ran).
+    std::optional<int> RunUntilMembershipConverged(int max_rounds);
+    const MembershipStats& MembershipTraffic() const { return membership_stats_; }
+
 private:
     enum class Kind : std::uint8_t {
         kJoin,
@@ -104,10 +140,16 @@ private:
         kJoinRequest,
         kJoinWalk,
         kJoinReply,
+        kPing,
+        kPingAck,
+        kPingTimeout,
+        kSyncRequest,
+        kSyncReply,
     };
     // Small and trivially copyable; message bodies live in payloads_.
     struct Event {
         Kind kind;
+        std::uint8_t attempts;  // of a ping timeout: confirmation pings still to send
         std::uint32_t from;
         std::uint32_t to;
         std::uint32_t payload;
@@ -115,7 +157,12 @@ private:
     struct Payload {
         std::vector<SimPeer> entries;
         overlay::BasicJoinWalk<SimPeer> walk;
-        SimTime sent_at = 0;  // of a shuffle request: when its requester gives up
+        SimTime sent_at = 0;  // of a shuffle request or ping: when its requester gives up
+        // Membership: the sender's gossip and digest, or a whole list for a sync.
+        std::vector<SimMemberUpdate> updates;
+        std::uint64_t digest = 0;
+        bool has_digest = false;
+        std::uint8_t attempts = 0;  // of a ping
     };
     // Node `node` shuffles at times phase + k*T (k >= 0) that are >= its start time.
     struct TickSlot {
@@ -138,6 +185,11 @@ private:
     std::optional<SimTime> Send(Kind kind, std::uint32_t from, std::uint32_t to, std::uint32_t payload);
     void SendJoinStep(std::uint32_t from, overlay::BasicJoinStep<SimPeer> step);
     void ScheduleTimeout(std::uint32_t requester, std::uint32_t target, SimTime sent_at);
+    void SchedulePingTimeout(std::uint32_t requester, std::uint32_t target, SimTime sent_at, std::uint8_t attempts);
+    void SendPing(std::uint32_t from, std::uint32_t to, std::uint8_t attempts);
+    void SendSync(Kind kind, std::uint32_t from, std::uint32_t to);
+    // The membership part of receiving a message; false if the message was handled here.
+    bool ReceiveMembership(const Event& e);
 
     CyclonSimConfig config_;
     Rng rng_;
@@ -158,6 +210,8 @@ private:
     std::uint64_t to_dead_ = 0;
     std::uint64_t shuffles_ = 0;
     std::uint64_t rejoins_ = 0;
+    std::vector<SimMembership> members_;  // empty without config.membership
+    MembershipStats membership_stats_;
 };
 
 }  // namespace shoal::sim

@@ -70,5 +70,53 @@ TEST(CyclonWireTest, MalformedMessagesAreBadRequests) {
     }
 }
 
+TEST(MembershipWireTest, UpdatesSurviveTheRoundTrip) {
+    const std::vector<MemberUpdate> updates = {
+        {Peer("a", 0), 1712345678901, MemberState::kAlive},
+        {Peer("b", 0), 0, MemberState::kSuspect},
+        {Peer("c", 0), 18446744073709551615ULL, MemberState::kDead},
+    };
+    auto decoded = MemberUpdatesFromJson(json::parse(ToJson(updates).dump()));
+    ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+    EXPECT_EQ(*decoded, updates);
+
+    auto empty = MemberUpdatesFromJson(json::parse("[]"));
+    ASSERT_TRUE(empty.ok());
+    EXPECT_TRUE(empty->empty());
+}
+
+TEST(MembershipWireTest, FieldNamesAreTheDocumentedOnes) {
+    EXPECT_EQ(ToJson(MemberUpdate{Peer("a", 9), 7, MemberState::kSuspect}),
+              json::parse(R"({"id":"a","address":"10.0.0.1:7000","incarnation":7,"state":"suspect"})"));
+    // The age of a descriptor means nothing in membership and is not sent.
+    auto decoded = MemberUpdateFromJson(json::parse(R"({"id":"a","address":"x","incarnation":1,"state":"dead"})"));
+    ASSERT_TRUE(decoded.ok());
+    EXPECT_EQ(decoded->peer.age, 0u);
+    EXPECT_EQ(decoded->state, MemberState::kDead);
+}
+
+TEST(MembershipWireTest, MalformedUpdatesAreBadRequests) {
+    for (const char* text : {
+             R"({})",
+             R"({"id":"a","address":"x","incarnation":1,"state":"alive"})",
+             R"([[]])",
+             R"([{"address":"x","incarnation":1,"state":"alive"}])",
+             R"([{"id":"","address":"x","incarnation":1,"state":"alive"}])",
+             R"([{"id":7,"address":"x","incarnation":1,"state":"alive"}])",
+             R"([{"id":"a","incarnation":1,"state":"alive"}])",
+             R"([{"id":"a","address":"x","state":"alive"}])",
+             R"([{"id":"a","address":"x","incarnation":-1,"state":"alive"}])",
+             R"([{"id":"a","address":"x","incarnation":1.5,"state":"alive"}])",
+             R"([{"id":"a","address":"x","incarnation":"1","state":"alive"}])",
+             R"([{"id":"a","address":"x","incarnation":1}])",
+             R"([{"id":"a","address":"x","incarnation":1,"state":"zombie"}])",
+             R"([{"id":"a","address":"x","incarnation":1,"state":2}])",
+         }) {
+        auto decoded = MemberUpdatesFromJson(json::parse(text));
+        ASSERT_FALSE(decoded.ok()) << text;
+        EXPECT_EQ(decoded.error().code, ErrorCode::kBadRequest) << text;
+    }
+}
+
 }  // namespace
 }  // namespace shoal::overlay

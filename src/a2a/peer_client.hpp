@@ -1,0 +1,44 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/result.hpp"
+#include "http/client.hpp"
+#include "http/message.hpp"
+
+namespace shoal::a2a {
+
+// The A2A protocol version: every path starts with it, so an agent can serve two versions
+// during a rolling upgrade and an old agent answers 404 to a newer one, not garbage.
+inline constexpr std::string_view kPathPrefix = "/a2a/v1";
+
+// Signed JSON calls from one agent to another ("host:port" of the peer's A2A listener).
+// A non-2xx answer comes back as an Error carrying the peer's message and the status's code.
+class PeerClient {
+public:
+    PeerClient(http::Client& http, std::string secret, std::string self_id)
+        : http_(http), secret_(std::move(secret)), self_id_(std::move(self_id)) {}
+
+    boost::asio::awaitable<Result<nlohmann::json>> Call(std::string address,
+                                                        http::Method method,
+                                                        std::string target,
+                                                        nlohmann::json body,
+                                                        std::chrono::milliseconds timeout);
+
+    const std::string& SelfId() const { return self_id_; }
+
+private:
+    http::Client& http_;
+    std::string secret_;
+    std::string self_id_;
+};
+
+// "host:port" -> Endpoint; kBadRequest when malformed.
+Result<http::Endpoint> ParseAddress(std::string_view address);
+
+}  // namespace shoal::a2a

@@ -1,0 +1,205 @@
+#include "agent/agent.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <random>
+
+#include "a2a/authenticator.hpp"
+#include "a2a/peer_client.hpp"
+#include "a2a/request_signer.hpp"
+#include "agent/home_agent.hpp"
+#include "agent/peer_sampler.hpp"
+#include "emulator/cloudlet.hpp"
+#include "http/client.hpp"
+#include "http/router.hpp"
+#include "http/server.hpp"
+#include "overlay/home_mapping.hpp"
+#include "state/kv_store.hpp"
+#include "state/tenant_state.hpp"
+
+namespace shoal::agent {
+namespace {
+
+using nlohmann::json;
+namespace asio = boost::asio;
+
+std::uint64_t NowMillis() {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
+}
+
+}  // namespace
+
+struct Agent::Impl {
+    Impl(asio::any_io_executor ex, AgentConfig c)
+        : executor(ex),
+          config(std::move(c)),
+          http(ex),
+          peers(http, config.secret, config.id),
+          verifier(config.secret) {}
+
+    asio::any_io_executor executor;
+    AgentConfig config;
+    CloudletAccess cloudlet;
+    std::unique_ptr<emulator::Cloudlet> embedded;
+    http::Client http;
+    a2a::PeerClient peers;
+    a2a::RequestVerifier verifier;
+    std::unique_ptr<state::KvStore> store;
+    std::unique_ptr<state::TenantState> state;
+    http::Router router;
+    std::unique_ptr<http::Server> server;
+    std::unique_ptr<PeerSampler> sampler;
+    std::unique_ptr<HomeAgent> home;
+    std::unique_ptr<overlay::HomeMapping> mapping;
+    std::string address;
+    bool started = false;
+
+    overlay::PeerDescriptor HomeOf(const std::string& tenant) {
+        const auto& members = sampler->Members();
+        if (config.mapping.mode == MappingMode::kStatic) {
+            // The paper's configured mapping: the table decides, alive or not.
+            if (auto it = config.mapping.table.find(tenant); it != config.mapping.table.end()) {
+                for (const auto& m : members.Members()) {
+                    if (m.id.str() == it->second) return m;
+                }
+                return overlay::PeerDescriptor{overlay::PeerId(it->second), {}, 0};
+            }
+        }
+        const auto* owner = mapping->Owner(tenant, members);
+        return owner ? *owner : sampler->Self();
+    }
+
+    void AddRoutes() {
+        router.SetErrorStyle("/", http::ErrorStyle::kPlain);
+        router.Use(a2a::Authenticate(verifier));
+        router.Add(http::Method::kPost, "/a2a/v1/overlay",
+                   [this](http::Request& request) -> asio::awaitable<Result<http::Response>> {
+                       auto body = request.JsonBody();
+                       if (!body.ok()) co_return body.error();
+                       auto answer = co_await sampler->OnMessage(std::move(body).value());
+                       if (!answer.ok()) co_return answer.error();
+                       co_return http::Response::Json(200, *answer);
+                   });
+        router.AddSync(http::Method::kGet, "/a2a/v1/status", [this](http::Request&) -> Result<http::Response> {
+            return http::Response::Json(200, Status());
+        });
+        home->AddRoutes(router);
+    }
+
+    json Status() {
+        json refused = {
+            {"unsigned", verifier.Refused(a2a::Rejection::kUnsigned)},
+            {"forged", verifier.Refused(a2a::Rejection::kForged)},
+            {"stale", verifier.Refused(a2a::Rejection::kStale)},
+            {"replayed", verifier.Refused(a2a::Rejection::kReplayed)},
+        };
+        return json{
+            {"id", config.id},
+            {"address", address},
+            {"version", 1},
+            {"cloudlet", {{"auth_url", cloudlet.auth_url}, {"embedded", embedded != nullptr}}},
+            {"state", store ? store->Describe() : ""},
+            {"mapping",
+             {{"mode", config.mapping.mode == MappingMode::kStatic ? "static" : "dynamic"},
+              {"static_entries", config.mapping.table.size()},
+              {"requests_served", home ? home->Served() : 0},
+              {"requests_forwarded", home ? home->Forwarded() : 0}}},
+            {"overlay", sampler ? sampler->Status() : json::object()},
+            {"a2a", {{"accepted", verifier.Accepted()}, {"refused", std::move(refused)}}},
+        };
+    }
+};
+
+Agent::Agent(asio::any_io_executor executor, AgentConfig config)
+    : impl_(std::make_unique<Impl>(executor, std::move(config))) {}
+
+Agent::~Agent() = default;
+
+Result<Ok> Agent::Start() {
+    auto& i = *impl_;
+    if (i.started) return MakeError(ErrorCode::kConflict, "agent already started");
+    if (i.config.embedded_cloudlet) {
+        i.embedded = std::make_unique<emulator::Cloudlet>(i.executor, *i.config.embedded_cloudlet);
+        auto port = i.embedded->Start();
+        if (!port.ok()) return MakeError(port.error().code, "embedded cloudlet: " + port.error().message);
+        const auto& c = i.embedded->Config();
+        i.cloudlet.auth_url = i.embedded->AuthUrl();
+        i.cloudlet.username = c.admin_user;
+        i.cloudlet.password = c.admin_password;
+        i.cloudlet.project = c.admin_project;
+        i.cloudlet.region = c.region;
+    } else {
+        i.cloudlet = *i.config.cloudlet;
+    }
+
+    auto store = state::OpenKvStore(i.config.state, i.executor);
+    if (!store.ok()) return MakeError(store.error().code, "state: " + store.error().message);
+    i.store = std::move(store).value();
+    i.state = std::make_unique<state::TenantState>(*i.store);
+
+    i.server = std::make_unique<http::Server>(i.executor, i.router);
+    auto port = i.server->Listen(i.config.listen_address, i.config.a2a_port);
+    if (!port.ok()) return MakeError(port.error().code, "A2A listener: " + port.error().message);
+    i.address = i.config.listen_address + ":" + std::to_string(*port);
+
+    // The incarnation is the start time: a restarted agent outranks what others remember of it.
+    overlay::PeerDescriptor self{overlay::PeerId(i.config.id), i.address, 0};
+    i.sampler = std::make_unique<PeerSampler>(i.executor, i.peers, self, NowMillis(), i.config.overlay, i.config.seeds,
+                                              std::random_device{}());
+    i.home = std::make_unique<HomeAgent>(
+        i.config.id, [&i](const std::string& tenant) { return i.HomeOf(tenant); }, i.peers, *i.state);
+    std::vector<std::pair<std::string, overlay::PeerId>> table;
+    for (const auto& [tenant, agent_id] : i.config.mapping.table) table.emplace_back(tenant, overlay::PeerId(agent_id));
+    i.mapping = std::make_unique<overlay::HomeMapping>(std::move(table));
+    i.AddRoutes();
+    i.sampler->Start();
+    i.started = true;
+    spdlog::info("agent {}: A2A on {}, cloudlet {}, state {}", i.config.id, i.address, i.cloudlet.auth_url,
+                 i.store->Describe());
+    return Ok{};
+}
+
+asio::awaitable<void> Agent::Stop() {
+    auto& i = *impl_;
+    if (!i.started) co_return;
+    i.started = false;
+    i.sampler->Stop();
+    co_await i.server->Shutdown(std::chrono::milliseconds(2'000));
+    if (i.embedded) co_await i.embedded->Stop();
+}
+
+const AgentConfig& Agent::Config() const {
+    return impl_->config;
+}
+const std::string& Agent::Id() const {
+    return impl_->config.id;
+}
+std::string Agent::Address() const {
+    return impl_->address;
+}
+const CloudletAccess& Agent::Cloudlet() const {
+    return impl_->cloudlet;
+}
+emulator::Cloudlet* Agent::EmbeddedCloudlet() {
+    return impl_->embedded.get();
+}
+PeerSampler& Agent::Overlay() {
+    return *impl_->sampler;
+}
+state::TenantState& Agent::State() {
+    return *impl_->state;
+}
+a2a::RequestVerifier& Agent::Verifier() {
+    return impl_->verifier;
+}
+overlay::PeerDescriptor Agent::HomeOf(const std::string& tenant) {
+    return impl_->HomeOf(tenant);
+}
+json Agent::Status() {
+    return impl_->Status();
+}
+
+}  // namespace shoal::agent

@@ -1,0 +1,69 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.hpp"
+#include "emulator/cloudlet_config.hpp"
+#include "overlay/cyclon.hpp"
+#include "overlay/membership.hpp"
+#include "state/kv_store.hpp"
+
+namespace shoal::agent {
+
+// How an agent reaches the cloudlet it stands beside: its Keystone and admin credentials.
+struct CloudletAccess {
+    std::string auth_url;  // http://127.0.0.1:5000/identity/v3
+    std::string username = "admin";
+    std::string password;
+    std::string project = "admin";
+    std::string user_domain = "Default";
+    std::string project_domain = "Default";
+    std::string region = "RegionOne";
+};
+
+struct OverlayOptions {
+    overlay::CyclonConfig cyclon;
+    overlay::MembershipConfig membership;
+    std::chrono::milliseconds period{1'000};           // T: one shuffle per period
+    std::chrono::milliseconds request_timeout{2'000};  // a shuffle unanswered by then has failed
+    // Join again through a seed after this many rounds in which nobody contacted us (0: 2c).
+    std::uint32_t rejoin_after_quiet_rounds = 0;
+};
+
+enum class MappingMode { kStatic, kDynamic };
+
+struct MappingOptions {
+    MappingMode mode = MappingMode::kDynamic;
+    // The paper's configured mapping: tenant -> agent id. In dynamic mode it still wins for the
+    // tenants it names while their agent is alive.
+    std::map<std::string, std::string> table;
+};
+
+// An agent's config file (docs/agent.md). Unknown keys are refused.
+struct AgentConfig {
+    std::string id;  // stable across restarts; the overlay's peer id
+    std::string listen_address = "127.0.0.1";
+    std::uint16_t a2a_port = 0;      // 0: a free port
+    std::vector<std::string> seeds;  // "host:port" of other agents' A2A listeners
+    std::string secret;              // the cluster secret (or read from secret_file)
+    // Exactly one of: the endpoints of an existing cloudlet, or an embedded cloudlet that the
+    // agent's process starts beside it.
+    std::optional<CloudletAccess> cloudlet;
+    std::optional<emulator::CloudletConfig> embedded_cloudlet;
+    state::StoreConfig state;
+    OverlayOptions overlay;
+    MappingOptions mapping;
+};
+
+Result<AgentConfig> AgentConfigFromJson(const nlohmann::json& j);
+Result<AgentConfig> LoadAgentConfig(const std::string& path);
+nlohmann::json ToJson(const AgentConfig& config);  // secret left out
+
+}  // namespace shoal::agent

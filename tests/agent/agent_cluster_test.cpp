@@ -1,0 +1,210 @@
+// Real `shoal agent` processes on 127.0.0.1, each with its own embedded cloudlet, killed with
+// SIGKILL and restarted: the overlay, the member lists and the home-agent mapping as an operator
+// would see them through `shoal status` and the A2A interface.
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "a2a/peer_client.hpp"
+#include "async_test.hpp"
+#include "etcd_server.hpp"
+#include "http/client.hpp"
+#include "process.hpp"
+
+namespace shoal::agent {
+namespace {
+
+using nlohmann::json;
+using shoal::testing::ChildProcess;
+
+constexpr const char* kSecret = "cluster-test-secret-0123456789";
+
+struct AgentProcess {
+    std::string id;
+    std::string address;
+    std::string config_path;
+    ChildProcess process;
+};
+
+class AgentProcessTest : public ::testing::Test {
+protected:
+    // Config files with fixed ports, so a restarted agent comes back at the same address.
+    void Configure(int n, const json& state_for_all) {
+        for (int i = 0; i < n; ++i) {
+            auto a = std::make_unique<AgentProcess>();
+            a->id = "agent-" + std::to_string(i);
+            a->address = "127.0.0.1:" + std::to_string(shoal::testing::FreePort());
+            a->config_path = (dir_.Path() / (a->id + ".json")).string();
+            agents_.push_back(std::move(a));
+        }
+        for (int i = 0; i < n; ++i) {
+            auto& a = *agents_[i];
+            json state = state_for_all;
+            if (state.is_null()) state = {{"backend", "sqlite"}, {"path", (dir_.Path() / (a.id + ".db")).string()}};
+            json seeds = json::array();
+            for (int s = 0; s < std::min(n, 2); ++s) seeds.push_back(agents_[s]->address);
+            json config = {
+                {"id", a.id},
+                {"listen", a.address},
+                {"seeds", seeds},
+                {"secret", kSecret},
+                {"embedded_cloudlet", {{"hypervisors", {{"count", 1}}}}},
+                {"state", state},
+                {"overlay",
+                 {{"view_size", 6},
+                  {"shuffle_length", 3},
+                  {"period_ms", 250},
+                  {"request_timeout_ms", 1000},
+                  {"suspect_rounds", 6}}},
+            };
+            std::ofstream(a.config_path) << config.dump(2);
+        }
+    }
+    void Launch(AgentProcess& a) {
+        a.process.Start({SHOAL_BINARY, "agent", "--config", a.config_path, "--log-level", "warn"},
+                        (dir_.Path() / (a.id + ".log")).string());
+        auto lines = a.process.ReadUntil("ready", std::chrono::seconds(120));
+        ASSERT_TRUE(lines) << a.id << " did not start; see " << (dir_.Path() / (a.id + ".log"));
+        ASSERT_FALSE(lines->empty());
+        EXPECT_EQ(lines->front(), "agent " + a.id + " a2a " + a.address);
+    }
+    void LaunchAll() {
+        for (auto& a : agents_) Launch(*a);
+    }
+    std::vector<AgentProcess*> Live() {
+        std::vector<AgentProcess*> live;
+        for (auto& a : agents_)
+            if (a->process.Running()) live.push_back(a.get());
+        return live;
+    }
+    Result<json> Call(const std::string& address, http::Method method, const std::string& target, json body = {}) {
+        a2a::PeerClient peers(http_, kSecret, "test");
+        return shoal::testing::Run(io_, peers.Call(address, method, target, std::move(body), std::chrono::seconds(10)));
+    }
+    std::map<std::string, json> Statuses() {
+        std::map<std::string, json> out;
+        for (auto* a : Live()) {
+            auto s = Call(a->address, http::Method::kGet, "/a2a/v1/status");
+            if (s.ok()) out[a->id] = *s;
+        }
+        return out;
+    }
+    static std::set<std::string> Ids(const json& list) {
+        std::set<std::string> ids;
+        for (const auto& e : list) ids.insert(e.at("id").get<std::string>());
+        return ids;
+    }
+    std::set<std::string> LiveIds() {
+        std::set<std::string> ids;
+        for (auto* a : Live()) ids.insert(a->id);
+        return ids;
+    }
+    // Every live agent answers, lists exactly the live agents as members, and no view holds a
+    // dead one; every live agent is in somebody's view.
+    bool Converged(std::string* why) {
+        const auto live = LiveIds();
+        const auto statuses = Statuses();
+        if (statuses.size() != live.size()) return *why = "not every agent answers", false;
+        std::set<std::string> pointed_to;
+        for (const auto& [id, s] : statuses) {
+            const auto members = Ids(s["overlay"]["members"]);
+            if (members != live) return *why = id + " has " + std::to_string(members.size()) + " members", false;
+            const auto view = Ids(s["overlay"]["view"]);
+            if (view.empty()) return *why = id + " has an empty view", false;
+            for (const auto& v : view) {
+                if (!live.contains(v)) return *why = id + "'s view holds dead " + v, false;
+                pointed_to.insert(v);
+            }
+        }
+        if (pointed_to != live) return *why = "some agent is in no view", false;
+        return true;
+    }
+    void ExpectConverges(std::chrono::seconds limit) {
+        std::string why;
+        const auto deadline = std::chrono::steady_clock::now() + limit;
+        while (!Converged(&why)) {
+            ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "not converged: " << why;
+            std::this_thread::sleep_for(std::chrono::milliseconds(250));
+        }
+    }
+
+    shoal::testing::TempDir dir_{"shoal-agents"};
+    boost::asio::io_context io_;
+    http::Client http_{io_.get_executor()};
+    std::vector<std::unique_ptr<AgentProcess>> agents_;
+};
+
+TEST_F(AgentProcessTest, SixteenAgentsFormOneOverlayLoseFourToSigkillAndARestartedOneRejoins) {
+    Configure(16, json());
+    LaunchAll();
+    ExpectConverges(std::chrono::seconds(120));
+
+    // What an operator runs: every member's status, through the CLI.
+    ChildProcess cli;
+    cli.Start({SHOAL_BINARY, "status", "--config", agents_[5]->config_path, "--all"});
+    std::string out;
+    while (auto line = cli.ReadLine(std::chrono::seconds(60))) out += *line + "\n";
+    cli.Kill(SIGTERM);
+    const json all = json::parse(out, nullptr, false);
+    ASSERT_TRUE(all.is_array()) << out;
+    EXPECT_EQ(all.size(), 16u);
+    for (const auto& s : all) EXPECT_FALSE(s["overlay"]["view"].empty()) << s.dump();
+
+    for (int victim : {3, 7, 11, 14}) agents_[victim]->process.Kill(SIGKILL);
+    ExpectConverges(std::chrono::seconds(120));
+
+    Launch(*agents_[7]);
+    ExpectConverges(std::chrono::seconds(120));
+    auto restarted = Call(agents_[7]->address, http::Method::kGet, "/a2a/v1/status");
+    ASSERT_TRUE(restarted.ok());
+    EXPECT_EQ((*restarted)["overlay"]["members"].size(), 13u);
+}
+
+TEST_F(AgentProcessTest, ATenantsRequestsFollowItsHomeAndTheNewHomeFindsTheMapInEtcd) {
+    shoal::testing::EtcdServer etcd;
+    etcd.Start();
+    Configure(6, json{{"backend", "etcd"}, {"endpoints", {etcd.Endpoint()}}, {"prefix", "/shoal-test/"}});
+    LaunchAll();
+    ExpectConverges(std::chrono::seconds(120));
+
+    const std::string tenant = "3f1c0b6e9a2d4e7f8b5a6c7d8e9f0a1b";
+    auto HomeSeenBy = [&](AgentProcess& a) {
+        auto h = Call(a.address, http::Method::kGet, "/a2a/v1/tenants/" + tenant + "/home");
+        return h.ok() ? (*h)["home"]["id"].get<std::string>() : std::string("(error)");
+    };
+    const std::string home = HomeSeenBy(*agents_[0]);
+    for (auto* a : Live()) ASSERT_EQ(HomeSeenBy(*a), home) << "as seen by " << a->id;
+
+    // A request sent to any agent reaches the home.
+    for (auto* a : Live()) {
+        auto created =
+            Call(a->address, http::Method::kPost, "/a2a/v1/tenants/" + tenant + "/resources",
+                 json{{"resource", {{"kind", "server"}, {"cloudlet", a->id}, {"cloudlet_id", "vm-" + a->id}}}});
+        ASSERT_TRUE(created.ok()) << created.error().message;
+        EXPECT_EQ((*created)["served_by"], home);
+    }
+
+    AgentProcess* old_home = nullptr;
+    for (auto& a : agents_)
+        if (a->id == home) old_home = a.get();
+    ASSERT_NE(old_home, nullptr);
+    old_home->process.Kill(SIGKILL);
+    ExpectConverges(std::chrono::seconds(120));
+
+    const std::string new_home = HomeSeenBy(*Live().front());
+    ASSERT_NE(new_home, home);
+    for (auto* a : Live()) {
+        EXPECT_EQ(HomeSeenBy(*a), new_home) << "as seen by " << a->id;
+        auto listed = Call(a->address, http::Method::kGet, "/a2a/v1/tenants/" + tenant + "/resources");
+        ASSERT_TRUE(listed.ok()) << listed.error().message;
+        EXPECT_EQ((*listed)["served_by"], new_home);
+        EXPECT_EQ((*listed)["resources"].size(), 6u) << "the map written by the old home is in etcd";
+    }
+}
+
+}  // namespace
+}  // namespace shoal::agent

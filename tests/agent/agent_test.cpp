@@ -1,0 +1,246 @@
+// Many agents in one process and one event loop, talking A2A over real sockets on 127.0.0.1.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "a2a/peer_client.hpp"
+#include "a2a/request_signer.hpp"
+#include "agent/agent.hpp"
+#include "agent/peer_sampler.hpp"
+#include "agent_test_support.hpp"
+#include "http/client.hpp"
+
+namespace shoal::agent {
+namespace {
+
+using nlohmann::json;
+using shoal::testing::kClusterSecret;
+using shoal::testing::RunUntil;
+using shoal::testing::TestAgentConfig;
+
+class AgentClusterTest : public ::testing::Test {
+protected:
+    void StartAgents(int n) {
+        for (int i = 0; i < n; ++i) StartAgent("agent-" + std::to_string(i));
+    }
+    Agent& StartAgent(const std::string& id) {
+        std::vector<std::string> seeds;
+        if (!agents_.empty()) seeds.push_back(agents_.begin()->second->Address());
+        auto a = std::make_unique<Agent>(io_.get_executor(), TestAgentConfig(id, seeds));
+        auto started = a->Start();
+        EXPECT_TRUE(started.ok()) << (started.ok() ? "" : started.error().message);
+        auto& ref = *a;
+        agents_[id] = std::move(a);
+        return ref;
+    }
+    void StopAgent(const std::string& id) {
+        shoal::testing::Run(io_, agents_.at(id)->Stop());
+        agents_.erase(id);
+    }
+    std::set<std::string> Ids() const {
+        std::set<std::string> ids;
+        for (const auto& [id, a] : agents_) ids.insert(id);
+        return ids;
+    }
+    std::set<std::string> MembersSeenBy(Agent& a) {
+        std::set<std::string> ids;
+        for (const auto& m : a.Overlay().Members().Members()) ids.insert(m.id.str());
+        return ids;
+    }
+    bool AllAgreeOnMembers() {
+        const auto expected = Ids();
+        return std::all_of(agents_.begin(), agents_.end(),
+                           [&](const auto& kv) { return MembersSeenBy(*kv.second) == expected; });
+    }
+    // Every agent is reachable from every other through view entries (the overlay is connected).
+    bool ViewsConnected() {
+        const auto ids = Ids();
+        std::set<std::string> reached{*ids.begin()};
+        std::vector<std::string> frontier{*ids.begin()};
+        // Follow edges both ways: Cyclon's graph is directed, connectivity is about the undirected one.
+        std::map<std::string, std::set<std::string>> edges;
+        for (const auto& [id, a] : agents_) {
+            for (const auto& p : a->Overlay().View().View()) {
+                if (!ids.contains(p.id.str())) continue;
+                edges[id].insert(p.id.str());
+                edges[p.id.str()].insert(id);
+            }
+        }
+        while (!frontier.empty()) {
+            auto next = frontier.back();
+            frontier.pop_back();
+            for (const auto& n : edges[next]) {
+                if (reached.insert(n).second) frontier.push_back(n);
+            }
+        }
+        return reached == ids;
+    }
+    bool AnyViewOrListHolds(const std::string& dead) {
+        for (const auto& [id, a] : agents_) {
+            if (a->Overlay().View().Contains(overlay::PeerId(dead))) return true;
+            if (MembersSeenBy(*a).contains(dead)) return true;
+        }
+        return false;
+    }
+    Result<json> Call(const std::string& address, http::Method method, const std::string& target, json body = {}) {
+        a2a::PeerClient peers(http_, kClusterSecret, "test");
+        return shoal::testing::Run(io_, peers.Call(address, method, target, std::move(body), std::chrono::seconds(10)));
+    }
+
+    boost::asio::io_context io_;
+    http::Client http_{io_.get_executor()};
+    std::map<std::string, std::unique_ptr<Agent>> agents_;
+};
+
+TEST_F(AgentClusterTest, AgentsJoiningThroughOneSeedFormOneOverlayAndAgreeOnMembers) {
+    StartAgents(8);
+    ASSERT_TRUE(RunUntil(io_, [&] { return AllAgreeOnMembers() && ViewsConnected(); }));
+    for (const auto& [id, a] : agents_) {
+        EXPECT_FALSE(a->Overlay().View().View().empty()) << id;
+        EXPECT_LE(a->Overlay().View().View().size(), 4u) << id;
+    }
+}
+
+TEST_F(AgentClusterTest, SampleReturnsDistinctLivePeersNeverSelf) {
+    StartAgents(6);
+    ASSERT_TRUE(RunUntil(io_, [&] { return AllAgreeOnMembers(); }));
+    auto& a = *agents_.at("agent-3");
+    for (int round = 0; round < 20; ++round) {
+        auto sample = a.Overlay().Sample(5);  // more than the view holds: topped up from members
+        ASSERT_EQ(sample.size(), 5u);
+        std::set<std::string> ids;
+        for (const auto& p : sample) {
+            EXPECT_NE(p.id.str(), "agent-3");
+            EXPECT_TRUE(agents_.contains(p.id.str())) << p.id;
+            ids.insert(p.id.str());
+        }
+        EXPECT_EQ(ids.size(), 5u);
+    }
+    EXPECT_EQ(a.Overlay().Sample(50).size(), 5u);
+}
+
+TEST_F(AgentClusterTest, StoppedAgentsLeaveEveryViewAndMemberListAndARestartedOneRejoins) {
+    StartAgents(8);
+    ASSERT_TRUE(RunUntil(io_, [&] { return AllAgreeOnMembers() && ViewsConnected(); }));
+    StopAgent("agent-2");
+    StopAgent("agent-5");
+    ASSERT_TRUE(RunUntil(io_, [&] { return !AnyViewOrListHolds("agent-2") && !AnyViewOrListHolds("agent-5"); }));
+    EXPECT_TRUE(ViewsConnected());
+
+    // Same id, new address and incarnation: it rejoins through its seed on its own.
+    StartAgent("agent-5");
+    ASSERT_TRUE(RunUntil(io_, [&] { return AllAgreeOnMembers() && ViewsConnected(); }));
+    const auto address = agents_.at("agent-5")->Address();
+    for (const auto& [id, a] : agents_) {
+        for (const auto& m : a->Overlay().Members().Members()) {
+            if (m.id.str() == "agent-5") {
+                EXPECT_EQ(m.address, address) << "as seen by " << id;
+            }
+        }
+    }
+}
+
+TEST_F(AgentClusterTest, ATenantRequestSentToAnyAgentReachesTheSameHome) {
+    StartAgents(6);
+    ASSERT_TRUE(RunUntil(io_, [&] { return AllAgreeOnMembers(); }));
+    const std::string tenant = "tenant-7f3a";
+    const std::string home = agents_.begin()->second->HomeOf(tenant).id.str();
+    for (const auto& [id, a] : agents_) {
+        EXPECT_EQ(a->HomeOf(tenant).id.str(), home) << id;
+        auto created = Call(a->Address(), http::Method::kPost, "/a2a/v1/tenants/" + tenant + "/resources",
+                            json{{"resource", {{"kind", "server"}, {"cloudlet", id}, {"cloudlet_id", "vm-" + id}}}});
+        ASSERT_TRUE(created.ok()) << created.error().message;
+        EXPECT_EQ((*created)["served_by"], home) << "sent to " << id;
+    }
+    for (const auto& [id, a] : agents_) {
+        auto listed = Call(a->Address(), http::Method::kGet, "/a2a/v1/tenants/" + tenant + "/resources");
+        ASSERT_TRUE(listed.ok()) << listed.error().message;
+        EXPECT_EQ((*listed)["served_by"], home);
+        EXPECT_EQ((*listed)["resources"].size(), agents_.size());
+    }
+    // Tenants spread over the agents.
+    std::set<std::string> homes;
+    for (int t = 0; t < 200; ++t) homes.insert(agents_.begin()->second->HomeOf("t" + std::to_string(t)).id.str());
+    EXPECT_EQ(homes.size(), agents_.size());
+}
+
+TEST_F(AgentClusterTest, BadResourceBodiesAreRefusedWithAClearError) {
+    StartAgents(1);
+    const auto address = agents_.begin()->second->Address();
+    auto no_kind =
+        Call(address, http::Method::kPost, "/a2a/v1/tenants/t1/resources", json{{"resource", json::object()}});
+    ASSERT_FALSE(no_kind.ok());
+    EXPECT_EQ(no_kind.error().code, ErrorCode::kBadRequest);
+    EXPECT_NE(no_kind.error().message.find("kind"), std::string::npos) << no_kind.error().message;
+    auto wrong = Call(address, http::Method::kPost, "/a2a/v1/tenants/t1/resources", json{{"resource", 5}});
+    ASSERT_FALSE(wrong.ok());
+    EXPECT_EQ(wrong.error().code, ErrorCode::kBadRequest);
+    auto missing = Call(address, http::Method::kGet, "/a2a/v1/tenants/t1/resources/nope");
+    ASSERT_FALSE(missing.ok());
+    EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+}
+
+// ---- A2A authentication over HTTP ----
+
+class A2aAuthTest : public AgentClusterTest {
+protected:
+    void SetUp() override {
+        StartAgents(1);
+        address_ = agents_.begin()->second->Address();
+    }
+    http::Response Send(http::Request request) {
+        auto endpoint = a2a::ParseAddress(address_);
+        auto r = shoal::testing::Run(io_, http_.Send(*endpoint, std::move(request)));
+        EXPECT_TRUE(r.ok());
+        return r.ok() ? *r : http::Response{};
+    }
+    static http::Request StatusRequest() { return shoal::testing::MakeRequest(http::Method::kGet, "/a2a/v1/status"); }
+    a2a::RequestVerifier& Verifier() { return agents_.begin()->second->Verifier(); }
+
+    std::string address_;
+};
+
+TEST_F(A2aAuthTest, UnsignedRequestsAreRefusedAndCounted) {
+    auto r = Send(StatusRequest());
+    EXPECT_EQ(r.status, 401);
+    EXPECT_NE(r.body.find("not signed"), std::string::npos) << r.body;
+    EXPECT_EQ(Verifier().Refused(a2a::Rejection::kUnsigned), 1u);
+}
+
+TEST_F(A2aAuthTest, RequestsSignedWithAnotherSecretAreRefusedAsForged) {
+    auto request = StatusRequest();
+    a2a::SignRequest(request, "some-other-cluster-secret", "intruder", std::chrono::system_clock::now());
+    EXPECT_EQ(Send(std::move(request)).status, 401);
+    // A tampered body under a valid signature is forged too.
+    auto tampered = shoal::testing::MakeRequest(http::Method::kPost, "/a2a/v1/tenants/t/resources",
+                                                R"({"resource":{"kind":"server"}})");
+    a2a::SignRequest(tampered, kClusterSecret, "agent-x", std::chrono::system_clock::now());
+    tampered.body = R"({"resource":{"kind":"image"}})";
+    EXPECT_EQ(Send(std::move(tampered)).status, 401);
+    EXPECT_EQ(Verifier().Refused(a2a::Rejection::kForged), 2u);
+}
+
+TEST_F(A2aAuthTest, StaleTimestampsAreRefused) {
+    auto request = StatusRequest();
+    a2a::SignRequest(request, kClusterSecret, "agent-x", std::chrono::system_clock::now() - std::chrono::minutes(5));
+    EXPECT_EQ(Send(std::move(request)).status, 401);
+    EXPECT_EQ(Verifier().Refused(a2a::Rejection::kStale), 1u);
+}
+
+TEST_F(A2aAuthTest, ReplayedRequestsAreRefusedAndTheCountersShowInStatus) {
+    auto request = StatusRequest();
+    a2a::SignRequest(request, kClusterSecret, "agent-x", std::chrono::system_clock::now());
+    EXPECT_EQ(Send(request).status, 200);
+    EXPECT_EQ(Send(request).status, 401);
+    EXPECT_EQ(Verifier().Refused(a2a::Rejection::kReplayed), 1u);
+
+    auto status = Call(address_, http::Method::kGet, "/a2a/v1/status");
+    ASSERT_TRUE(status.ok());
+    EXPECT_EQ((*status)["a2a"]["refused"]["replayed"], 1);
+    EXPECT_GE((*status)["a2a"]["accepted"].get<int>(), 1);
+}
+
+}  // namespace
+}  // namespace shoal::agent
