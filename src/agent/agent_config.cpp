@@ -50,6 +50,7 @@ Result<Ok> ReadOverlay(const json& j, OverlayOptions& o) {
     r.Get("suspect_rounds", o.membership.suspect_rounds);
     r.Get("tombstone_rounds", o.membership.tombstone_rounds);
     r.Get("sync_every_rounds", o.membership.sync_every_rounds);
+    r.Get("sync_after_rounds", o.membership.sync_after_rounds);
     if (auto u = r.Unknown()) return Bad("unknown key '" + *u + "'");
     if (o.cyclon.view_size == 0 || o.cyclon.shuffle_length == 0 || o.cyclon.shuffle_length > o.cyclon.view_size)
         return Bad("overlay: need 1 <= shuffle_length <= view_size");

@@ -33,18 +33,6 @@ Result<std::string> StringField(const json& j, const char* key, bool required) {
 
 }  // namespace
 
-json ToJson(const state::ResourceRecord& r) {
-    return json{{"id", r.id},
-                {"tenant", r.tenant},
-                {"kind", r.kind},
-                {"cloudlet", r.cloudlet},
-                {"cloudlet_id", r.cloudlet_id},
-                {"status", r.status},
-                {"created_at", r.created_at},
-                {"updated_at", r.updated_at},
-                {"extra", r.extra}};
-}
-
 void HomeAgent::AddRoutes(http::Router& router) {
     const std::string base = "/a2a/v1/tenants/{tenant}";
     router.AddSync(http::Method::kGet, base + "/home", [this](http::Request& request) -> Result<http::Response> {
@@ -125,7 +113,7 @@ asio::awaitable<Result<http::Response>> HomeAgent::Create(http::Request& request
     record.created_at = record.updated_at = NowMillis();
     auto created = co_await state_.CreateResource(std::move(record));
     if (!created.ok()) co_return created.error();
-    co_return http::Response::Json(201, json{{"resource", ToJson(*created)}, {"served_by", self_id_}});
+    co_return http::Response::Json(201, json{{"resource", state::ToJson(*created)}, {"served_by", self_id_}});
 }
 
 asio::awaitable<Result<http::Response>> HomeAgent::List(http::Request& request) {
@@ -133,14 +121,14 @@ asio::awaitable<Result<http::Response>> HomeAgent::List(http::Request& request) 
     auto records = co_await state_.ListResources(request.Param("tenant"), kind);
     if (!records.ok()) co_return records.error();
     json out = json::array();
-    for (const auto& r : *records) out.push_back(ToJson(r));
+    for (const auto& r : *records) out.push_back(state::ToJson(r));
     co_return http::Response::Json(200, json{{"resources", std::move(out)}, {"served_by", self_id_}});
 }
 
 asio::awaitable<Result<http::Response>> HomeAgent::Show(http::Request& request) {
     auto record = co_await state_.GetResource(request.Param("tenant"), request.Param("id"));
     if (!record.ok()) co_return record.error();
-    co_return http::Response::Json(200, json{{"resource", ToJson(*record)}, {"served_by", self_id_}});
+    co_return http::Response::Json(200, json{{"resource", state::ToJson(*record)}, {"served_by", self_id_}});
 }
 
 asio::awaitable<Result<http::Response>> HomeAgent::Remove(http::Request& request) {

@@ -55,6 +55,4 @@ private:
     std::uint64_t served_ = 0;
 };
 
-nlohmann::json ToJson(const state::ResourceRecord& r);
-
 }  // namespace shoal::agent

@@ -151,7 +151,19 @@ asio::awaitable<void> PeerSampler::Shuffle(overlay::ShuffleRequest request) {
         ++counters_.shuffles_failed;
         spdlog::debug("overlay {}: shuffle with {} failed: {}", Self().id.str(), to.id.str(), answer.error().message);
         cyclon_.OnShuffleTimeout(to.id);
-        membership_.Suspect(to.id);
+        // One failed exchange may be a slow peer: confirm with a ping before suspecting it.
+        // (A named message: g++ 12 cannot keep a braced json temporary across co_await.)
+        json ping_message = WithGossip(json::object());
+        ping_message["type"] = "membership.ping";
+        auto ping = co_await client_.Call(to.address, http::Method::kPost, std::string(kOverlayPath),
+                                          std::move(ping_message), options_.request_timeout);
+        if (!*alive) co_return;
+        if (ping.ok()) {
+            TakeGossip(*ping);
+        } else {
+            ++counters_.suspicions;
+            membership_.Suspect(to.id);
+        }
         co_return;
     }
     auto reply = overlay::CyclonMessageFromJson(*answer);
@@ -164,11 +176,17 @@ asio::awaitable<void> PeerSampler::Shuffle(overlay::ShuffleRequest request) {
     auto& shuffle_reply = std::get<overlay::ShuffleReplyMessage>(*reply);
     cyclon_.OnShuffleReply(to.id, std::move(shuffle_reply.entries));
     TakeGossip(*answer);
-    // Push our list too when the two still differ (the answer already carried theirs).
+    // Still different and this side wants a sync: push-pull full lists. The responder only
+    // answers a shuffle with its list when *it* wants a sync, and a converged responder that
+    // keeps meeting agreeing peers never does, so a node that missed a rumour must pull.
     if (auto theirs = DigestOf(*answer); theirs && *theirs != membership_.Digest() && membership_.WantsSync(*theirs)) {
         ++counters_.full_syncs;
-        Post(to.address,
-             WithGossip(json{{"type", "membership.sync"}, {"members", overlay::ToJson(membership_.Snapshot())}}));
+        json sync = WithGossip(json::object());
+        sync["type"] = "membership.sync";
+        sync["members"] = overlay::ToJson(membership_.Snapshot());
+        auto their_list = co_await client_.Call(to.address, http::Method::kPost, std::string(kOverlayPath),
+                                                std::move(sync), options_.request_timeout);
+        if (*alive && their_list.ok()) TakeGossip(*their_list);
     }
 }
 
@@ -214,6 +232,8 @@ void PeerSampler::TakeGossip(const json& message) {
         }
         if (full) {
             membership_.ApplySnapshot(*updates);
+        } else if (auto digest = DigestOf(message)) {
+            membership_.Apply(*updates, *digest);
         } else {
             membership_.Apply(*updates);
         }
@@ -222,9 +242,15 @@ void PeerSampler::TakeGossip(const json& message) {
 
 asio::awaitable<Result<json>> PeerSampler::OnMessage(json message) {
     const std::string type = message.value("type", std::string());
+    if (type == "membership.ping") {
+        TakeGossip(message);
+        co_return WithGossip(json::object());
+    }
     if (type == "membership.sync") {
         TakeGossip(message);
-        co_return json{{"digest", DigestString(membership_.Digest())}};
+        json answer = json::object();
+        answer["members"] = overlay::ToJson(membership_.Snapshot());
+        co_return WithGossip(std::move(answer));
     }
     auto parsed = overlay::CyclonMessageFromJson(message);
     if (!parsed.ok()) {
@@ -301,6 +327,7 @@ json PeerSampler::Status() const {
           {"joins", counters_.joins},
           {"join_walks_forwarded", counters_.join_walks_forwarded},
           {"full_syncs", counters_.full_syncs},
+          {"suspicions", counters_.suspicions},
           {"messages_refused", counters_.messages_refused}}},
     };
 }

@@ -36,6 +36,7 @@ public:
         std::uint64_t joins = 0;  // joins this agent started (first join and rejoins)
         std::uint64_t join_walks_forwarded = 0;
         std::uint64_t full_syncs = 0;
+        std::uint64_t suspicions = 0;        // peers suspected after a failed shuffle and ping
         std::uint64_t messages_refused = 0;  // malformed overlay messages
     };
 

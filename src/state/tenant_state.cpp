@@ -69,15 +69,7 @@ Result<nlohmann::json> ParseObject(const KvEntry& entry) {
 }
 
 std::string Encode(const ResourceRecord& r) {
-    return Dump({{"id", r.id},
-                 {"tenant", r.tenant},
-                 {"kind", r.kind},
-                 {"cloudlet", r.cloudlet},
-                 {"cloudlet_id", r.cloudlet_id},
-                 {"status", r.status},
-                 {"created_at", r.created_at},
-                 {"updated_at", r.updated_at},
-                 {"extra", r.extra}});
+    return Dump(ToJson(r));
 }
 
 Result<ResourceRecord> DecodeResource(const KvEntry& entry) {
@@ -158,6 +150,18 @@ Result<std::vector<T>> DecodeAll(const std::vector<KvEntry>& entries, Decode dec
 }
 
 }  // namespace
+
+nlohmann::json ToJson(const ResourceRecord& r) {
+    return {{"id", r.id},
+            {"tenant", r.tenant},
+            {"kind", r.kind},
+            {"cloudlet", r.cloudlet},
+            {"cloudlet_id", r.cloudlet_id},
+            {"status", r.status},
+            {"created_at", r.created_at},
+            {"updated_at", r.updated_at},
+            {"extra", r.extra}};
+}
 
 boost::asio::awaitable<Status> TenantState::EnsureTenant(std::string tenant) {
     if (known_tenants_.count(tenant) > 0) co_return Ok{};

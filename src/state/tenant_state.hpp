@@ -30,6 +30,9 @@ struct ResourceRecord {
     std::int64_t revision = 0;                        // store revision it was read at; 0 if new
 };
 
+// The record as JSON (without its revision): what the store keeps and what A2A answers carry.
+nlohmann::json ToJson(const ResourceRecord& r);
+
 // Where copies of a shoal image live: one per cloudlet that imported it.
 struct ImageLocation {
     std::string image_id;  // shoal id
