@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 
@@ -36,9 +37,19 @@ struct Agent::Impl {
     Impl(asio::any_io_executor ex, AgentConfig c)
         : executor(ex),
           config(std::move(c)),
-          http(ex),
+          http(ex, A2aClientOptions(config.overlay)),
           peers(http, config.secret, config.id),
           verifier(config.secret) {}
+
+    // Shuffles go to a different peer each period, so a pooled connection is rarely reused:
+    // keep it about one period, or a thousand agents in one process would hold a socket per pair.
+    static http::ClientOptions A2aClientOptions(const OverlayOptions& overlay) {
+        http::ClientOptions o;
+        o.connect_timeout = overlay.request_timeout;
+        o.max_idle_per_endpoint = 2;
+        o.max_idle_age = std::max(overlay.period, std::chrono::milliseconds(1'000));
+        return o;
+    }
 
     asio::any_io_executor executor;
     AgentConfig config;

@@ -26,6 +26,20 @@ struct Client::Impl {
     ClientOptions options;
     std::map<std::string, std::vector<Pooled>> idle;
     std::size_t opened = 0;
+    std::chrono::steady_clock::time_point next_sweep{};
+
+    // Closes connections idle longer than max_idle_age for every endpoint, not only the one in
+    // use: a client that talks to many peers once each (an agent's shuffles) would otherwise keep
+    // a socket per peer forever. Amortised: at most twice per max_idle_age.
+    void Sweep() {
+        const auto now = std::chrono::steady_clock::now();
+        if (now < next_sweep) return;
+        next_sweep = now + options.max_idle_age / 2;
+        for (auto it = idle.begin(); it != idle.end();) {
+            std::erase_if(it->second, [&](const Pooled& p) { return now - p.idle_since >= options.max_idle_age; });
+            it = it->second.empty() ? idle.erase(it) : std::next(it);
+        }
+    }
 
     static std::string Key(const Endpoint& ep) { return ep.host + ":" + std::to_string(ep.port); }
 
@@ -42,6 +56,7 @@ struct Client::Impl {
     }
 
     void GiveBack(const std::string& key, std::unique_ptr<beast::tcp_stream> s) {
+        Sweep();
         auto& v = idle[key];
         if (v.size() >= options.max_idle_per_endpoint) return;
         s->expires_never();

@@ -100,7 +100,9 @@ CloudletConfig TestConfig() {
     c.hypervisors.cpu_allocation_ratio = 4.0;
     c.boot_delay = 5ms;
     c.action_delay = 5ms;
-    c.delete_delay = 5ms;
+    // Long enough that a test sees "deleting" and can delete twice even on a loaded ASan run
+    // (at 5 ms the second delete sometimes found the server gone).
+    c.delete_delay = 150ms;
     c.flavors = CloudletConfig::DefaultFlavors();
     return c;
 }

@@ -1,0 +1,278 @@
+// CloudletClient's tenant side: the project and shadow user that stand for a shoal tenant in
+// the cloudlet's Keystone, and that user's tokens. See docs/cloudlet_client.md.
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <utility>
+
+#include "cloudlet/cloudlet_client.hpp"
+#include "http/errors.hpp"
+
+namespace shoal::cloudlet {
+
+namespace asio = boost::asio;
+using json = nlohmann::json;
+
+namespace {
+
+constexpr std::size_t kMaxKeystoneName = 64;  // projects; users allow 255
+
+std::string Hex(const unsigned char* p, std::size_t n) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(n * 2);
+    for (std::size_t i = 0; i < n; ++i) {
+        out.push_back(kDigits[p[i] >> 4]);
+        out.push_back(kDigits[p[i] & 0xf]);
+    }
+    return out;
+}
+
+std::string Base64Url(const unsigned char* p, std::size_t n) {
+    static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    std::string out;
+    std::uint32_t acc = 0;
+    int bits = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        acc = (acc << 8) | p[i];
+        bits += 8;
+        while (bits >= 6) {
+            bits -= 6;
+            out.push_back(kAlphabet[(acc >> bits) & 0x3f]);
+        }
+    }
+    if (bits > 0) out.push_back(kAlphabet[(acc << (6 - bits)) & 0x3f]);
+    return out;
+}
+
+bool SafeNameChar(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+           c == '.';
+}
+
+std::string FirstId(const json& body, const char* collection) {
+    if (!body.is_object()) return {};
+    auto list = body.find(collection);
+    if (list == body.end() || !list->is_array() || list->empty()) return {};
+    const json& first = (*list)[0];
+    return first.is_object() && first.contains("id") && first["id"].is_string() ? first["id"].get<std::string>()
+                                                                                : std::string();
+}
+
+}  // namespace
+
+std::string ShadowName(std::string_view prefix, std::string_view tenant_id) {
+    bool safe = !tenant_id.empty();
+    for (char c : tenant_id) safe = safe && SafeNameChar(c);
+    if (safe && prefix.size() + tenant_id.size() <= kMaxKeystoneName)
+        return std::string(prefix) + std::string(tenant_id);
+    std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
+    SHA256(reinterpret_cast<const unsigned char*>(tenant_id.data()), tenant_id.size(), digest.data());
+    return std::string(prefix) + "h-" + Hex(digest.data(), 20);
+}
+
+std::string ShadowPassword(std::string_view secret, std::string_view identity_v3_url, std::string_view tenant_id) {
+    std::string message = "shoal/tenant-password/v1\n" + std::string(identity_v3_url) + "\n" + std::string(tenant_id);
+    std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
+    unsigned int len = 0;
+    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+         reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac.data(), &len);
+    // The prefix satisfies the usual complexity rules (upper, lower, digit, symbol).
+    return "Sh0al-" + Base64Url(mac.data(), len);
+}
+
+std::string CloudletClient::PasswordOf(const std::string& tenant_id) const {
+    const std::string& secret =
+        options_.tenant_secret.empty() ? session_.credentials().password : options_.tenant_secret;
+    return ShadowPassword(secret, session_.IdentityUrl(), tenant_id);
+}
+
+void CloudletClient::AdoptTenant(TenantAccount account) {
+    std::string id = account.tenant_id;
+    accounts_[id] = std::move(account);
+}
+
+std::optional<TenantAccount> CloudletClient::FindTenant(const std::string& tenant_id) const {
+    auto it = accounts_.find(tenant_id);
+    if (it == accounts_.end()) return std::nullopt;
+    return it->second;
+}
+
+asio::awaitable<Result<json>> CloudletClient::Keystone(http::Method method, std::string path, json body) {
+    auto r = co_await Exchange(std::nullopt, method, std::move(path), std::move(body), As::Admin(), CallOptions());
+    if (!r.ok()) co_return r.error();
+    if (r->status < 200 || r->status > 299)
+        co_return Error{http::ErrorCodeOfStatus(r->status),
+                        "cloudlet Keystone answered " + std::to_string(r->status) + ": " + http::ErrorMessageOf(*r)};
+    if (r->body.empty()) co_return json(nullptr);
+    auto parsed = r->JsonBody();
+    if (!parsed.ok()) co_return MakeError(ErrorCode::kBadGateway, "cloudlet Keystone answered malformed JSON");
+    co_return std::move(parsed).value();
+}
+
+asio::awaitable<Result<TenantAccount>> CloudletClient::EnsureTenant(std::string tenant_id,
+                                                                    std::string tenant_name,
+                                                                    std::string domain) {
+    if (tenant_id.empty()) co_return MakeError(ErrorCode::kBadRequest, "EnsureTenant: empty tenant id");
+    if (auto it = accounts_.find(tenant_id); it != accounts_.end()) co_return it->second;
+    // Named first: g++ 12 destroys a capturing lambda temporary in a co_await expression twice.
+    SingleFlight<Result<TenantAccount>>::Start create = [this, tenant_id, tenant_name, domain] {
+        return CreateTenant(tenant_id, tenant_name, domain);
+    };
+    co_return co_await ensure_flights_.Do(tenant_id, std::move(create));
+}
+
+asio::awaitable<Result<TenantAccount>> CloudletClient::CreateTenant(std::string tenant_id,
+                                                                    std::string tenant_name,
+                                                                    std::string domain) {
+    auto domain_id = co_await DomainId(domain);
+    if (!domain_id.ok()) co_return domain_id.error();
+    TenantAccount a;
+    a.tenant_id = tenant_id;
+    a.domain_id = *domain_id;
+    a.project_name = ShadowName(options_.name_prefix, tenant_id);
+    a.user_name = a.project_name;
+    std::string description = "shoal tenant " + tenant_name + " (" + tenant_id + ")";
+
+    bool created_project = false;
+    json project_fields = {{"description", description}, {"enabled", true}};
+    auto project = co_await FindOrCreate("projects", "project", a.project_name, a.domain_id, std::move(project_fields),
+                                         &created_project);
+    if (!project.ok()) co_return project.error();
+    a.project_id = *project;
+
+    bool created_user = false;
+    json user_fields = {{"description", "shoal shadow user of " + description},
+                        {"enabled", true},
+                        {"password", PasswordOf(tenant_id)},
+                        {"default_project_id", a.project_id}};
+    auto user = co_await FindOrCreate("users", "user", a.user_name, a.domain_id, std::move(user_fields), &created_user);
+    if (!user.ok()) co_return user.error();
+    a.user_id = *user;
+    a.created = created_project || created_user;
+
+    // Assignments are idempotent PUTs, so they are (re)made even when both existed.
+    auto granted = co_await Grant(a);
+    if (!granted.ok()) co_return granted.error();
+    for (const auto& [name, id] : role_ids_) a.roles.push_back(name);
+    accounts_[tenant_id] = a;
+    spdlog::info("cloudlet tenant {}: project {} user {}{}", tenant_id, a.project_id, a.user_id,
+                 a.created ? " (created)" : "");
+    co_return a;
+}
+
+asio::awaitable<Result<std::string>> CloudletClient::DomainId(std::string domain) {
+    if (auto it = domain_ids_.find(domain); it != domain_ids_.end()) co_return it->second;
+    auto by_name = co_await Keystone(http::Method::kGet, "/domains?name=" + http::UrlEncode(domain), nullptr);
+    if (!by_name.ok()) co_return by_name.error();
+    std::string id = FirstId(*by_name, "domains");
+    if (id.empty()) {
+        // Not a name: maybe an id ("default").
+        auto by_id = co_await Keystone(http::Method::kGet, "/domains/" + http::UrlEncode(domain), nullptr);
+        if (!by_id.ok()) {
+            if (by_id.error().code == ErrorCode::kNotFound)
+                co_return MakeError(ErrorCode::kNotFound, "no domain '" + domain + "' in the cloudlet's Keystone");
+            co_return by_id.error();
+        }
+        if (by_id->contains("domain") && (*by_id)["domain"].contains("id")) id = (*by_id)["domain"]["id"];
+    }
+    if (id.empty()) co_return MakeError(ErrorCode::kBadGateway, "cloudlet Keystone answered a domain without id");
+    domain_ids_[domain] = id;
+    co_return id;
+}
+
+asio::awaitable<Result<std::string>> CloudletClient::FindOrCreate(
+    std::string collection, std::string entity, std::string name, std::string domain_id, json fields, bool* created) {
+    std::string query =
+        "/" + collection + "?name=" + http::UrlEncode(name) + "&domain_id=" + http::UrlEncode(domain_id);
+    auto found = co_await Keystone(http::Method::kGet, query, nullptr);
+    if (!found.ok()) co_return found.error();
+    if (auto id = FirstId(*found, collection.c_str()); !id.empty()) co_return id;
+
+    fields["name"] = name;
+    fields["domain_id"] = domain_id;
+    json body = {{entity, std::move(fields)}};
+    auto made = co_await Keystone(http::Method::kPost, "/" + collection, std::move(body));
+    if (made.ok()) {
+        if (made->contains(entity) && (*made)[entity].contains("id") && (*made)[entity]["id"].is_string()) {
+            *created = true;
+            co_return (*made)[entity]["id"].get<std::string>();
+        }
+        co_return MakeError(ErrorCode::kBadGateway, "cloudlet Keystone created a " + entity + " without an id");
+    }
+    if (made.error().code != ErrorCode::kConflict) co_return made.error();
+    ++create_conflicts_;
+    // Someone else (another agent process, an operator) created it between our look-up and
+    // our create: theirs is the one.
+    auto again = co_await Keystone(http::Method::kGet, query, nullptr);
+    if (!again.ok()) co_return again.error();
+    if (auto id = FirstId(*again, collection.c_str()); !id.empty()) co_return id;
+    co_return MakeError(ErrorCode::kConflict, "cloudlet Keystone refused to create " + entity + " " + name +
+                                                  " as a duplicate, but lists none: " + made.error().message);
+}
+
+asio::awaitable<Result<std::vector<std::pair<std::string, std::string>>>> CloudletClient::TenantRoles() {
+    if (!role_ids_.empty()) co_return role_ids_;
+    std::vector<std::pair<std::string, std::string>> roles;
+    // "_member_" is what clouds older than Rocky called member.
+    for (const char* name : {"member", "_member_", "reader"}) {
+        if (std::string_view(name) == "_member_" && !roles.empty()) continue;
+        auto r = co_await Keystone(http::Method::kGet, std::string("/roles?name=") + name, nullptr);
+        if (!r.ok()) co_return r.error();
+        if (auto id = FirstId(*r, "roles"); !id.empty()) roles.emplace_back(name, id);
+    }
+    if (roles.empty() || roles.front().first == "reader")
+        co_return MakeError(ErrorCode::kNotFound, "the cloudlet's Keystone has no member role");
+    role_ids_ = roles;
+    co_return roles;
+}
+
+asio::awaitable<Status> CloudletClient::Grant(TenantAccount account) {
+    auto roles = co_await TenantRoles();
+    if (!roles.ok()) co_return roles.error();
+    for (const auto& [name, role_id] : *roles) {
+        auto r = co_await Keystone(http::Method::kPut,
+                                   "/projects/" + http::UrlEncode(account.project_id) + "/users/" +
+                                       http::UrlEncode(account.user_id) + "/roles/" + http::UrlEncode(role_id),
+                                   nullptr);
+        if (!r.ok()) co_return Error{r.error().code, "granting " + name + ": " + r.error().message};
+    }
+    co_return Ok{};
+}
+
+asio::awaitable<Result<Token>> CloudletClient::TenantToken(std::string tenant_id) {
+    if (!accounts_.contains(tenant_id))
+        co_return MakeError(ErrorCode::kNotFound, "tenant " + tenant_id + " has no account in this cloudlet yet");
+    SingleFlight<Result<Token>>::Start login = [this, tenant_id] { return TenantLogin(tenant_id); };
+    co_return co_await session_.CachedToken("tenant/" + tenant_id, std::move(login));
+}
+
+asio::awaitable<Result<Token>> CloudletClient::TenantLogin(std::string tenant_id) {
+    auto it = accounts_.find(tenant_id);
+    if (it == accounts_.end()) co_return MakeError(ErrorCode::kNotFound, "tenant " + tenant_id + " is unknown");
+    TenantAccount a = it->second;
+    std::string password = PasswordOf(tenant_id);
+    auto token = co_await session_.UserLogin(a.user_id, password, a.project_id);
+    if (token.ok() || token.error().code != ErrorCode::kUnauthorized) co_return token;
+    // Refused: the user was made under another secret, or its password or roles were changed.
+    // The service account puts back what we expect, once.
+    spdlog::warn("cloudlet tenant {}: shadow user {} refused ({}); resetting it", tenant_id, a.user_id,
+                 token.error().message);
+    json patch = {{"user", {{"password", password}, {"enabled", true}}}};
+    auto reset = co_await Keystone(http::Method::kPatch, "/users/" + http::UrlEncode(a.user_id), std::move(patch));
+    if (!reset.ok()) {
+        // The user is gone (deleted by an operator): forget the account so that the next
+        // EnsureTenant makes a new one (whose ids the caller must persist again).
+        if (reset.error().code == ErrorCode::kNotFound) accounts_.erase(tenant_id);
+        co_return reset.error();
+    }
+    auto granted = co_await Grant(a);
+    if (!granted.ok()) co_return granted.error();
+    co_return co_await session_.UserLogin(a.user_id, password, a.project_id);
+}
+
+}  // namespace shoal::cloudlet
