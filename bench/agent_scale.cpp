@@ -82,16 +82,25 @@ int main(int argc, char** argv) {
     }
     const double cpu_start = CpuSeconds();
     double converged_s = -1;
+    auto next_report = Clock::now();
     while (Clock::now() - start < std::chrono::seconds(max_seconds)) {
         io.run_for(std::chrono::milliseconds(200));
-        bool all = true;
+        std::size_t min_members = static_cast<std::size_t>(n), behind = 0;
+        std::uint64_t failed_so_far = 0;
         for (auto& a : agents) {
-            if (a->Overlay().Members().Members().size() != static_cast<std::size_t>(n)) {
-                all = false;
-                break;
-            }
+            const auto m = a->Overlay().Members().Members().size();
+            min_members = std::min(min_members, m);
+            if (m != static_cast<std::size_t>(n)) ++behind;
+            failed_so_far += a->Overlay().Stats().shuffles_failed;
         }
-        if (all) {
+        if (Clock::now() >= next_report) {
+            // Progress on stderr; the result is the one JSON line on stdout.
+            std::fprintf(stderr, "%.0f s: %zu agents behind, smallest list %zu, failed shuffles %llu, cpu %.1f s\n",
+                         std::chrono::duration<double>(Clock::now() - start).count(), behind, min_members,
+                         static_cast<unsigned long long>(failed_so_far), CpuSeconds());
+            next_report = Clock::now() + std::chrono::seconds(10);
+        }
+        if (behind == 0) {
             converged_s = std::chrono::duration<double>(Clock::now() - start).count();
             break;
         }

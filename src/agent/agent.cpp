@@ -11,11 +11,14 @@
 #include "a2a/request_signer.hpp"
 #include "agent/home_agent.hpp"
 #include "agent/peer_sampler.hpp"
+#include "cloudlet/cloudlet_client.hpp"
 #include "emulator/cloudlet.hpp"
 #include "http/client.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "overlay/home_mapping.hpp"
+#include "scheduler/cloudlet_load.hpp"
+#include "scheduler/in_flight_ledger.hpp"
 #include "state/kv_store.hpp"
 #include "state/tenant_state.hpp"
 
@@ -55,6 +58,9 @@ struct Agent::Impl {
     AgentConfig config;
     CloudletAccess cloudlet;
     std::unique_ptr<emulator::Cloudlet> embedded;
+    std::unique_ptr<cloudlet::CloudletClient> cloudlet_client;
+    // Builds sent to this agent's cloudlet and not yet ACTIVE/ERROR (filled by the compute proxy).
+    scheduler::InFlightLedger ledger{std::chrono::minutes(10)};
     http::Client http;
     a2a::PeerClient peers;
     a2a::RequestVerifier verifier;
@@ -93,6 +99,24 @@ struct Agent::Impl {
                        auto answer = co_await sampler->OnMessage(std::move(body).value());
                        if (!answer.ok()) co_return answer.error();
                        co_return http::Response::Json(200, *answer);
+                   });
+        // The scheduler's question (paper IV-G): this cloudlet's memory load, builds in flight
+        // included, so that concurrent placements do not all pick the same empty cloudlet.
+        router.Add(http::Method::kGet, "/a2a/v1/load",
+                   [this](http::Request&) -> asio::awaitable<Result<http::Response>> {
+                       auto report = co_await cloudlet_client->MemoryLoad();
+                       if (!report.ok()) {
+                           co_return MakeError(ErrorCode::kUnavailable,
+                                               "cloudlet of " + config.id + ": " + report.error().message);
+                       }
+                       scheduler::CloudletLoad raw;
+                       raw.cloudlet = config.id;
+                       raw.free_ram_mb = report->free_ram_mb_max;
+                       raw.total_free_ram_mb = report->free_ram_mb_total;
+                       raw.total_ram_mb = report->ram_mb_total;
+                       ledger.Expire(std::chrono::duration_cast<scheduler::InFlightLedger::Time>(
+                           std::chrono::steady_clock::now().time_since_epoch()));
+                       co_return http::Response::Json(200, json{{"load", scheduler::ToJson(ledger.Apply(raw))}});
                    });
         router.AddSync(http::Method::kGet, "/a2a/v1/status", [this](http::Request&) -> Result<http::Response> {
             return http::Response::Json(200, Status());
@@ -145,6 +169,16 @@ Result<Ok> Agent::Start() {
     } else {
         i.cloudlet = *i.config.cloudlet;
     }
+
+    cloudlet::Credentials credentials;
+    credentials.auth_url = i.cloudlet.auth_url;
+    credentials.username = i.cloudlet.username;
+    credentials.password = i.cloudlet.password;
+    credentials.project = i.cloudlet.project;
+    credentials.user_domain = i.cloudlet.user_domain;
+    credentials.project_domain = i.cloudlet.project_domain;
+    credentials.region = i.cloudlet.region;
+    i.cloudlet_client = std::make_unique<cloudlet::CloudletClient>(i.executor, credentials);
 
     auto store = state::OpenKvStore(i.config.state, i.executor);
     if (!store.ok()) return MakeError(store.error().code, "state: " + store.error().message);

@@ -10,6 +10,7 @@
 #include "agent/agent.hpp"
 #include "agent/peer_sampler.hpp"
 #include "agent_test_support.hpp"
+#include "emulator/cloudlet_config.hpp"
 #include "http/client.hpp"
 
 namespace shoal::agent {
@@ -180,6 +181,37 @@ TEST_F(AgentClusterTest, BadResourceBodiesAreRefusedWithAClearError) {
     auto missing = Call(address, http::Method::kGet, "/a2a/v1/tenants/t1/resources/nope");
     ASSERT_FALSE(missing.ok());
     EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(AgentClusterTest, LoadReportsTheCloudletsFreeMemoryAndAnUnreachableCloudletIs503) {
+    auto config = TestAgentConfig("with-cloudlet", {});
+    config.cloudlet.reset();
+    emulator::CloudletConfig cloudlet;
+    cloudlet.name = "with-cloudlet";
+    cloudlet.hypervisors.count = 2;
+    cloudlet.hypervisors.memory_mb = 8192;
+    cloudlet.hypervisors.reserved_host_memory_mb = 512;
+    cloudlet.flavors = emulator::CloudletConfig::DefaultFlavors();
+    config.embedded_cloudlet = cloudlet;
+    auto a = std::make_unique<Agent>(io_.get_executor(), config);
+    ASSERT_TRUE(a->Start().ok());
+    const auto address = a->Address();
+    agents_["with-cloudlet"] = std::move(a);
+
+    auto load = Call(address, http::Method::kGet, "/a2a/v1/load");
+    ASSERT_TRUE(load.ok()) << load.error().message;
+    EXPECT_EQ((*load)["load"]["cloudlet"], "with-cloudlet");
+    EXPECT_EQ((*load)["load"]["total_ram_mb"], 2 * 8192);
+    EXPECT_EQ((*load)["load"]["free_ram_mb"], 8192 - 512);  // the biggest VM that fits
+    EXPECT_EQ((*load)["load"]["total_free_ram_mb"], 2 * (8192 - 512));
+    EXPECT_EQ((*load)["load"]["in_flight_builds"], 0);
+
+    // The default test agent's cloudlet URL points at a closed port.
+    StartAgents(1);
+    auto down = Call(agents_.at("agent-0")->Address(), http::Method::kGet, "/a2a/v1/load");
+    ASSERT_FALSE(down.ok());
+    EXPECT_EQ(down.error().code, ErrorCode::kUnavailable);
+    EXPECT_NE(down.error().message.find("cloudlet of agent-0"), std::string::npos) << down.error().message;
 }
 
 // ---- A2A authentication over HTTP ----
