@@ -8,8 +8,8 @@
 
 #include <chrono>
 #include <future>
-#include <memory>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
