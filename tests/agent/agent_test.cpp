@@ -97,11 +97,14 @@ protected:
 
 TEST_F(AgentClusterTest, AgentsJoiningThroughOneSeedFormOneOverlayAndAgreeOnMembers) {
     StartAgents(8);
-    ASSERT_TRUE(RunUntil(io_, [&] { return AllAgreeOnMembers() && ViewsConnected(); }));
-    for (const auto& [id, a] : agents_) {
-        EXPECT_FALSE(a->Overlay().View().View().empty()) << id;
-        EXPECT_LE(a->Overlay().View().View().size(), 4u) << id;
-    }
+    // A view may be empty for an instant (a one-entry view while its shuffle is pending, as in
+    // the paper), so non-empty views are part of what is awaited, not a snapshot assertion.
+    auto all_views_filled = [&] {
+        return std::all_of(agents_.begin(), agents_.end(),
+                           [](const auto& kv) { return !kv.second->Overlay().View().View().empty(); });
+    };
+    ASSERT_TRUE(RunUntil(io_, [&] { return AllAgreeOnMembers() && ViewsConnected() && all_views_filled(); }));
+    for (const auto& [id, a] : agents_) EXPECT_LE(a->Overlay().View().View().size(), 4u) << id;
 }
 
 TEST_F(AgentClusterTest, SampleReturnsDistinctLivePeersNeverSelf) {
@@ -127,8 +130,8 @@ TEST_F(AgentClusterTest, StoppedAgentsLeaveEveryViewAndMemberListAndARestartedOn
     ASSERT_TRUE(RunUntil(io_, [&] { return AllAgreeOnMembers() && ViewsConnected(); }));
     StopAgent("agent-2");
     StopAgent("agent-5");
-    ASSERT_TRUE(RunUntil(io_, [&] { return !AnyViewOrListHolds("agent-2") && !AnyViewOrListHolds("agent-5"); }));
-    EXPECT_TRUE(ViewsConnected());
+    ASSERT_TRUE(RunUntil(
+        io_, [&] { return !AnyViewOrListHolds("agent-2") && !AnyViewOrListHolds("agent-5") && ViewsConnected(); }));
 
     // Same id, new address and incarnation: it rejoins through its seed on its own.
     StartAgent("agent-5");
