@@ -70,22 +70,9 @@ protected:
     T Run(asio::awaitable<T> aw) {
         return shoal::testing::Run(io_, std::move(aw), 10'000ms);
     }
-
-    // Runs all of `aws` concurrently to completion.
     template <class T>
     std::vector<T> RunAll(std::vector<asio::awaitable<T>> aws) {
-        std::vector<std::future<T>> futures;
-        for (auto& aw : aws) futures.push_back(asio::co_spawn(io_, std::move(aw), asio::use_future));
-        auto deadline = std::chrono::steady_clock::now() + 10s;
-        io_.restart();
-        for (auto& f : futures)
-            while (f.wait_for(0s) != std::future_status::ready) {
-                if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("RunAll timed out");
-                io_.run_one_for(10ms);
-            }
-        std::vector<T> out;
-        for (auto& f : futures) out.push_back(f.get());
-        return out;
+        return shoal::testing::RunAll(io_, std::move(aws));
     }
 
     // A public, active image the tenants can boot.

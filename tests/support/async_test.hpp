@@ -7,6 +7,7 @@
 #include <chrono>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "http/message.hpp"
 
@@ -26,6 +27,26 @@ T Run(boost::asio::io_context& io,
         io.run_one_for(std::chrono::milliseconds(10));
     }
     return fut.get();
+}
+
+// Runs all of `aws` concurrently on `io` to completion (or `limit`); their values in order.
+template <class T>
+std::vector<T> RunAll(boost::asio::io_context& io,
+                      std::vector<boost::asio::awaitable<T>> aws,
+                      std::chrono::milliseconds limit = std::chrono::milliseconds(10'000)) {
+    std::vector<std::future<T>> futures;
+    for (auto& aw : aws) futures.push_back(boost::asio::co_spawn(io, std::move(aw), boost::asio::use_future));
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    io.restart();
+    for (auto& f : futures) {
+        while (f.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+            if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("RunAll timed out");
+            io.run_one_for(std::chrono::milliseconds(10));
+        }
+    }
+    std::vector<T> out;
+    for (auto& f : futures) out.push_back(f.get());
+    return out;
 }
 
 // Lets timers and background coroutines on `io` run for `d` of wall time.
