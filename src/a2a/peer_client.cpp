@@ -47,4 +47,15 @@ boost::asio::awaitable<Result<nlohmann::json>> PeerClient::Call(std::string addr
     co_return response->JsonBody();
 }
 
+boost::asio::awaitable<Result<http::Response>> PeerClient::Send(std::string address,
+                                                                http::Request request,
+                                                                std::chrono::milliseconds timeout) {
+    auto endpoint = ParseAddress(address);
+    if (!endpoint.ok()) co_return endpoint.error();
+    SignRequest(request, secret_, self_id_, std::chrono::system_clock::now());
+    auto response = co_await http_.Send(*endpoint, std::move(request), timeout);
+    if (!response.ok()) co_return Error{response.error().code, "agent " + address + ": " + response.error().message};
+    co_return response;
+}
+
 }  // namespace shoal::a2a

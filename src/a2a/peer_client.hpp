@@ -30,6 +30,13 @@ public:
                                                         nlohmann::json body,
                                                         std::chrono::milliseconds timeout);
 
+    // Any signed request (method, target, headers and body as given); every HTTP status comes
+    // back as a response, only transport failures are errors. For proxied OpenStack calls,
+    // whose bodies may not be JSON (image data) and whose errors the caller passes on as they are.
+    boost::asio::awaitable<Result<http::Response>> Send(std::string address,
+                                                        http::Request request,
+                                                        std::chrono::milliseconds timeout);
+
     const std::string& SelfId() const { return self_id_; }
 
 private:

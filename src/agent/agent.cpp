@@ -9,13 +9,19 @@
 #include "a2a/authenticator.hpp"
 #include "a2a/peer_client.hpp"
 #include "a2a/request_signer.hpp"
+#include "agent/agent_cloudlets.hpp"
+#include "agent/api_gateway.hpp"
 #include "agent/home_agent.hpp"
 #include "agent/peer_sampler.hpp"
 #include "cloudlet/cloudlet_client.hpp"
+#include "compute/nova_proxy.hpp"
 #include "emulator/cloudlet.hpp"
 #include "http/client.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "identity/identity_proxy.hpp"
+#include "identity/token_cache.hpp"
+#include "image/glance_proxy.hpp"
 #include "overlay/home_mapping.hpp"
 #include "scheduler/cloudlet_load.hpp"
 #include "scheduler/in_flight_ledger.hpp"
@@ -71,6 +77,16 @@ struct Agent::Impl {
     std::unique_ptr<PeerSampler> sampler;
     std::unique_ptr<HomeAgent> home;
     std::unique_ptr<overlay::HomeMapping> mapping;
+    std::unique_ptr<AgentCloudlets> cloudlets;
+    // The OpenStack-facing side (config "api"): its own router and port.
+    std::unique_ptr<identity::TokenCache> tokens;
+    std::unique_ptr<identity::IdentityProxy> identity;
+    std::unique_ptr<image::GlanceProxy> glance;
+    std::unique_ptr<compute::NovaProxy> nova;
+    std::unique_ptr<ApiGateway> gateway;
+    http::Router api_router;
+    std::unique_ptr<http::Server> api_server;
+    std::string api_url;
     std::string address;
     bool started = false;
 
@@ -100,28 +116,49 @@ struct Agent::Impl {
                        if (!answer.ok()) co_return answer.error();
                        co_return http::Response::Json(200, *answer);
                    });
-        // The scheduler's question (paper IV-G): this cloudlet's memory load, builds in flight
-        // included, so that concurrent placements do not all pick the same empty cloudlet.
-        router.Add(http::Method::kGet, "/a2a/v1/load",
-                   [this](http::Request&) -> asio::awaitable<Result<http::Response>> {
-                       auto report = co_await cloudlet_client->MemoryLoad();
-                       if (!report.ok()) {
-                           co_return MakeError(ErrorCode::kUnavailable,
-                                               "cloudlet of " + config.id + ": " + report.error().message);
-                       }
-                       scheduler::CloudletLoad raw;
-                       raw.cloudlet = config.id;
-                       raw.free_ram_mb = report->free_ram_mb_max;
-                       raw.total_free_ram_mb = report->free_ram_mb_total;
-                       raw.total_ram_mb = report->ram_mb_total;
-                       ledger.Expire(std::chrono::duration_cast<scheduler::InFlightLedger::Time>(
-                           std::chrono::steady_clock::now().time_since_epoch()));
-                       co_return http::Response::Json(200, json{{"load", scheduler::ToJson(ledger.Apply(raw))}});
-                   });
+        cloudlets->AddRoutes(router);
         router.AddSync(http::Method::kGet, "/a2a/v1/status", [this](http::Request&) -> Result<http::Response> {
             return http::Response::Json(200, Status());
         });
         home->AddRoutes(router);
+    }
+
+    Result<Ok> StartApi() {
+        const auto& api = *config.api;
+        identity::TokenCacheOptions to;
+        to.idp_auth_url = api.idp_auth_url;
+        to.cache_ttl = api.token_cache_ttl;
+        tokens = std::make_unique<identity::TokenCache>(executor, to);
+        identity::IdentityProxyOptions io;
+        io.idp_auth_url = api.idp_auth_url;
+        io.public_url = api.public_url;
+        io.catalog.id_seed = config.id;
+        io.catalog.region = cloudlet.region;
+        identity = std::make_unique<identity::IdentityProxy>(executor, io, tokens.get());
+        image::GlanceProxyOptions go;
+        go.secret = config.secret;
+        glance = std::make_unique<image::GlanceProxy>(executor, *cloudlets, *state, go, [this] { return api_url; });
+        compute::NovaProxyOptions no;
+        no.max_build_attempts = api.max_build_attempts;
+        no.build_timeout = api.build_timeout;
+        no.list_timeout = api.list_timeout;
+        nova = std::make_unique<compute::NovaProxy>(
+            executor, *cloudlets, *state,
+            [this](std::string tenant, std::string image, std::string at) {
+                return glance->EnsureCopy(std::move(tenant), std::move(image), std::move(at));
+            },
+            no);
+        gateway = std::make_unique<ApiGateway>(
+            config.id, *tokens, peers, [this](const std::string& tenant) { return HomeOf(tenant); }, api.public_url);
+        identity->AddRoutes(api_router);
+        glance->AddRoutes(api_router);
+        nova->AddRoutes(api_router);
+        gateway->Attach(api_router, router);
+        api_server = std::make_unique<http::Server>(executor, api_router);
+        auto port = api_server->Listen(config.listen_address, api.port);
+        if (!port.ok()) return MakeError(port.error().code, "API listener: " + port.error().message);
+        api_url = "http://" + config.listen_address + ":" + std::to_string(*port);
+        return Ok{};
     }
 
     json Status() {
@@ -144,7 +181,24 @@ struct Agent::Impl {
               {"requests_forwarded", home ? home->Forwarded() : 0}}},
             {"overlay", sampler ? sampler->Status() : json::object()},
             {"a2a", {{"accepted", verifier.Accepted()}, {"refused", std::move(refused)}}},
+            {"api", ApiStatus()},
         };
+    }
+
+    json ApiStatus() {
+        if (!gateway) return json(nullptr);
+        const auto& n = nova->GetStats();
+        return json{{"url", api_url},
+                    {"requests_served", gateway->Served()},
+                    {"requests_forwarded", gateway->Forwarded()},
+                    {"requests_refused", gateway->Refused()},
+                    {"servers_created", n.creates},
+                    {"builds", n.builds},
+                    {"build_failures", n.build_failures},
+                    {"placement_failures", n.placement_failures},
+                    {"image_imports", glance->Imports()},
+                    {"image_imports_joined", glance->ImportsJoined()},
+                    {"builds_in_flight", ledger.Totals(config.id).builds}};
     }
 };
 
@@ -199,11 +253,15 @@ Result<Ok> Agent::Start() {
     std::vector<std::pair<std::string, overlay::PeerId>> table;
     for (const auto& [tenant, agent_id] : i.config.mapping.table) table.emplace_back(tenant, overlay::PeerId(agent_id));
     i.mapping = std::make_unique<overlay::HomeMapping>(std::move(table));
+    i.cloudlets = std::make_unique<AgentCloudlets>(i.config.id, *i.cloudlet_client, i.peers, *i.sampler, i.ledger);
     i.AddRoutes();
+    if (i.config.api) {
+        if (auto api = i.StartApi(); !api.ok()) return api.error();
+    }
     i.sampler->Start();
     i.started = true;
-    spdlog::info("agent {}: A2A on {}, cloudlet {}, state {}", i.config.id, i.address, i.cloudlet.auth_url,
-                 i.store->Describe());
+    spdlog::info("agent {}: A2A on {}, API on {}, cloudlet {}, state {}", i.config.id, i.address,
+                 i.api_url.empty() ? "-" : i.api_url, i.cloudlet.auth_url, i.store->Describe());
     return Ok{};
 }
 
@@ -212,6 +270,7 @@ asio::awaitable<void> Agent::Stop() {
     if (!i.started) co_return;
     i.started = false;
     i.sampler->Stop();
+    if (i.api_server) co_await i.api_server->Shutdown(std::chrono::milliseconds(2'000));
     co_await i.server->Shutdown(std::chrono::milliseconds(2'000));
     if (i.embedded) co_await i.embedded->Stop();
 }
@@ -224,6 +283,9 @@ const std::string& Agent::Id() const {
 }
 std::string Agent::Address() const {
     return impl_->address;
+}
+std::string Agent::ApiUrl() const {
+    return impl_->api_url;
 }
 const CloudletAccess& Agent::Cloudlet() const {
     return impl_->cloudlet;

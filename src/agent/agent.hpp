@@ -46,6 +46,9 @@ public:
     const AgentConfig& Config() const;
     const std::string& Id() const;
     std::string Address() const;  // "host:port" of the A2A listener
+    // "http://host:port" of the OpenStack APIs (Keystone at /identity/v3, Glance at /image, Nova at
+    // /compute/v2.1); empty when the config has no "api".
+    std::string ApiUrl() const;
     const CloudletAccess& Cloudlet() const;
     emulator::Cloudlet* EmbeddedCloudlet();  // null when the cloudlet is external
     PeerSampler& Overlay();

@@ -68,7 +68,7 @@ Result<AgentConfig> AgentConfigFromJson(const json& j) {
         ConfigReader r(j, "");
         std::string listen = "127.0.0.1:0";
         std::string secret_file;
-        json cloudlet, embedded, state = json::object(), overlay = json::object(), mapping = json::object();
+        json cloudlet, embedded, api, state = json::object(), overlay = json::object(), mapping = json::object();
         r.Get("id", c.id);
         r.Get("listen", listen);
         r.Get("seeds", c.seeds);
@@ -79,6 +79,7 @@ Result<AgentConfig> AgentConfigFromJson(const json& j) {
         r.Get("state", state);
         r.Get("overlay", overlay);
         r.Get("mapping", mapping);
+        r.Get("api", api);
         if (auto u = r.Unknown()) return Bad("unknown key '" + *u + "'");
 
         if (c.id.empty() || c.id.find_first_of("/ \t\n") != std::string::npos)
@@ -135,6 +136,31 @@ Result<AgentConfig> AgentConfigFromJson(const json& j) {
         } else if (mode != "dynamic") {
             return Bad("mapping.mode must be 'static' or 'dynamic'");
         }
+
+        if (!api.is_null()) {
+            ApiOptions a;
+            ConfigReader ar(api, "api.");
+            std::int64_t ttl = a.token_cache_ttl.count();
+            ar.Get("port", a.port);
+            ar.Get("public_url", a.public_url);
+            ar.Get("idp_auth_url", a.idp_auth_url);
+            ar.Get("identity_mode", a.identity_mode);
+            ar.Get("token_cache_ttl_s", ttl);
+            ar.Get("max_build_attempts", a.max_build_attempts);
+            ar.GetMillis("build_timeout_ms", a.build_timeout);
+            ar.GetMillis("list_timeout_ms", a.list_timeout);
+            if (auto u = ar.Unknown()) return Bad("unknown key '" + *u + "'");
+            if (a.idp_auth_url.rfind("http://", 0) != 0 && a.idp_auth_url.rfind("https://", 0) != 0)
+                return Bad("api.idp_auth_url must be the identity provider's Keystone v3 URL");
+            if (a.identity_mode == "federation")
+                return Bad(
+                    "api.identity_mode 'federation' (Keystone-to-Keystone) is not implemented; use 'service-account'");
+            if (a.identity_mode != "service-account") return Bad("api.identity_mode must be 'service-account'");
+            if (ttl < 0 || a.max_build_attempts < 1 || a.build_timeout.count() <= 0 || a.list_timeout.count() <= 0)
+                return Bad("api: token_cache_ttl_s >= 0, max_build_attempts >= 1, timeouts > 0");
+            a.token_cache_ttl = std::chrono::seconds(ttl);
+            c.api = std::move(a);
+        }
     } catch (const json::exception& e) {
         return Bad(std::string("wrong type: ") + e.what());
     }
@@ -165,6 +191,11 @@ json ToJson(const AgentConfig& c) {
          {{"mode", c.mapping.mode == MappingMode::kStatic ? "static" : "dynamic"}, {"table", c.mapping.table}}},
     };
     if (c.cloudlet) j["cloudlet"] = {{"auth_url", c.cloudlet->auth_url}, {"region", c.cloudlet->region}};
+    if (c.api)
+        j["api"] = {{"port", c.api->port},
+                    {"public_url", c.api->public_url},
+                    {"idp_auth_url", c.api->idp_auth_url},
+                    {"identity_mode", c.api->identity_mode}};
     if (c.embedded_cloudlet) j["embedded_cloudlet"] = {{"name", c.embedded_cloudlet->name}};
     return j;
 }

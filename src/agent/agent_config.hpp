@@ -46,6 +46,24 @@ struct MappingOptions {
     std::map<std::string, std::string> table;
 };
 
+// The OpenStack-facing side (paper IV-E/F): Keystone, Glance and Nova served on one port for
+// users, their identity checked at the identity provider.
+struct ApiOptions {
+    std::uint16_t port = 0;  // 0: a free port
+    // The URL clients reach this port by ("http://agent.example:8080"); empty: taken from each
+    // request's Host header.
+    std::string public_url;
+    std::string idp_auth_url;                       // the identity provider's Keystone v3 (required)
+    std::string identity_mode = "service-account";  // or "federation" (not implemented: refused)
+    std::chrono::seconds token_cache_ttl{60};
+    // Builds allowed per server create before the create fails (Nova's max_attempts).
+    int max_build_attempts = 3;
+    // A build not ACTIVE after this is treated as failed and re-scheduled.
+    std::chrono::milliseconds build_timeout{180'000};
+    // A cloudlet's agent that does not answer a list in time is reported as a down cell.
+    std::chrono::milliseconds list_timeout{10'000};
+};
+
 // An agent's config file (docs/agent.md). Unknown keys are refused.
 struct AgentConfig {
     std::string id;  // stable across restarts; the overlay's peer id
@@ -60,6 +78,7 @@ struct AgentConfig {
     state::StoreConfig state;
     OverlayOptions overlay;
     MappingOptions mapping;
+    std::optional<ApiOptions> api;  // absent: A2A only (no OpenStack APIs on this agent)
 };
 
 Result<AgentConfig> AgentConfigFromJson(const nlohmann::json& j);

@@ -3,6 +3,7 @@
 #include "cli/agent_command.hpp"
 #include "cli/cloudlet_command.hpp"
 #include "cli/sim_command.hpp"
+#include "cli/up_command.hpp"
 
 int main(int argc, char** argv) {
     CLI::App app{
@@ -14,6 +15,12 @@ int main(int argc, char** argv) {
     shoal::cli::AddStatusCommand(app);
     shoal::cli::AddCloudletCommand(app);
     shoal::cli::AddSimCommand(app);
-    CLI11_PARSE(app, argc, argv);
+    shoal::cli::AddUpCommand(app);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        // --help and --version exit 0; a wrong option is a usage error: 2, as shells expect.
+        return app.exit(e) == 0 ? 0 : 2;
+    }
     return 0;
 }

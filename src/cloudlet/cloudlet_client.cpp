@@ -79,7 +79,10 @@ asio::awaitable<Result<http::Response>> CloudletClient::Exchange(
         req.method = method;
         req.headers.Set("Accept", "application/json");
         if (!token.id.empty()) req.headers.Set("X-Auth-Token", token.id);
-        if (!body.is_null()) {
+        if (options.raw_body) {
+            req.headers.Set("Content-Type", options.content_type);
+            req.body = *options.raw_body;
+        } else if (!body.is_null()) {
             req.headers.Set("Content-Type", "application/json");
             req.body = body.dump();
         }

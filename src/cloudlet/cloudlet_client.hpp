@@ -48,6 +48,9 @@ struct CallOptions {
     std::optional<std::chrono::milliseconds> timeout;  // default: SessionOptions::request_timeout
     bool retry_unauthorized = true;                    // a 401 re-authenticates and retries once
     http::Headers headers;                             // extra headers
+    // Sent instead of a JSON body (image data, or a body passed through untouched).
+    std::optional<std::string> raw_body;
+    std::string content_type = "application/octet-stream";  // of raw_body
 };
 
 // What EnsureTenant made (or found) in the cloudlet for one shoal tenant. The caller persists

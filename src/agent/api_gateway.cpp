@@ -1,0 +1,137 @@
+#include "agent/api_gateway.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "common/ids.hpp"
+#include "http/errors.hpp"
+#include "identity/caller.hpp"
+#include "image/glance_proxy.hpp"
+
+namespace shoal::agent {
+namespace {
+
+namespace asio = boost::asio;
+constexpr std::string_view kInternalHeader = "X-Shoal-Internal";
+
+bool IsPublic(std::string_view path) {
+    if (path.rfind("/identity", 0) == 0) return true;
+    if (path.rfind(image::GlanceProxy::kDataPrefix, 0) == 0) return true;
+    while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+    return path == "/compute" || path == "/compute/v2.1" || path == "/image" || path == "/image/versions" ||
+           path == "/";
+}
+
+// Headers of the user's request that the home's handlers read.
+constexpr const char* kForwardedHeaders[] = {"Content-Type", "Accept", "OpenStack-API-Version",
+                                             "X-OpenStack-Nova-API-Version", "Host"};
+// Headers of the answer that go back to the user.
+constexpr const char* kAnswerHeaders[] = {
+    "Content-Type", "Location",    "OpenStack-API-Version",         "X-OpenStack-Nova-API-Version",
+    "Vary",         "Content-MD5", "OpenStack-image-import-methods"};
+
+}  // namespace
+
+ApiGateway::ApiGateway(
+    std::string self_id, identity::TokenCache& tokens, a2a::PeerClient& peers, HomeOf home_of, std::string public_url)
+    : self_id_(std::move(self_id)),
+      tokens_(tokens),
+      peers_(peers),
+      home_of_(std::move(home_of)),
+      public_url_(std::move(public_url)),
+      internal_key_(NewUuid()) {
+    while (!public_url_.empty() && public_url_.back() == '/') public_url_.pop_back();
+}
+
+void ApiGateway::Attach(http::Router& api_router, http::Router& a2a_router) {
+    api_router_ = &api_router;
+    api_router.Use([this](http::Request& req, const http::Handler& next) { return Admit(req, next); });
+    a2a_router.Add(http::Method::kPost, "/a2a/v1/api",
+                   [this](http::Request& req) -> asio::awaitable<Result<http::Response>> { return FromPeer(req); });
+}
+
+std::string ApiGateway::ApiBase(const http::Request& req) const {
+    if (!public_url_.empty()) return public_url_;
+    std::string host(req.headers.Get("Host").value_or("localhost"));
+    // Only a plausible host[:port] is echoed into links.
+    for (char c : host)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == ':' || c == '-' || c == '[' || c == ']'))
+            return "http://localhost";
+    return "http://" + host;
+}
+
+asio::awaitable<Result<http::Response>> ApiGateway::Admit(http::Request& req, const http::Handler& next) {
+    if (auto key = req.headers.Get(kInternalHeader); key && *key == internal_key_) co_return co_await next(req);
+    req.headers.Remove(identity::kCallerHeader);
+    req.headers.Remove(kInternalHeader);
+    if (IsPublic(req.path)) co_return co_await next(req);
+
+    auto token = req.headers.Get("X-Auth-Token");
+    if (!token || token->empty()) {
+        ++refused_;
+        co_return MakeError(ErrorCode::kUnauthorized, "The request you have made requires authentication.");
+    }
+    auto info = co_await tokens_.Validate(std::string(*token));
+    if (!info.ok()) {
+        ++refused_;
+        if (info.error().code == ErrorCode::kUnauthorized)
+            co_return MakeError(ErrorCode::kUnauthorized, "The request you have made requires authentication.");
+        co_return MakeError(ErrorCode::kUnavailable,
+                            "The identity provider cannot be reached: " + info.error().message);
+    }
+    if (info->project_id.empty()) {
+        ++refused_;
+        co_return MakeError(ErrorCode::kUnauthorized, "The token is not scoped to a project.");
+    }
+    const identity::Caller caller = identity::CallerFromToken(*info, ApiBase(req));
+    const std::string encoded = identity::EncodeCaller(caller);
+    const auto home = home_of_(caller.tenant);
+    if (home.id.str() == self_id_) {
+        ++served_;
+        req.headers.Set(std::string(identity::kCallerHeader), encoded);
+        co_return co_await next(req);
+    }
+    if (home.address.empty())
+        co_return MakeError(ErrorCode::kUnavailable, "The home agent of project " + caller.tenant + " is unavailable.");
+
+    ++forwarded_;
+    http::QueryParams q = {
+        {"method", std::string(http::MethodName(req.method))}, {"target", req.target}, {"caller", encoded}};
+    http::Request f;
+    f.method = http::Method::kPost;
+    f.SetTarget("/a2a/v1/api?" + http::EncodeQuery(q));
+    for (const char* h : kForwardedHeaders)
+        if (auto v = req.headers.Get(h)) f.headers.Set(h, std::string(*v));
+    f.body = std::move(req.body);
+    auto answer = co_await peers_.Send(home.address, std::move(f), std::chrono::minutes(10));
+    if (!answer.ok())
+        co_return MakeError(ErrorCode::kUnavailable, "The home agent " + home.id.str() + " of project " +
+                                                         caller.tenant +
+                                                         " cannot be reached: " + answer.error().message);
+    http::Response r;
+    r.status = answer->status;
+    r.body = std::move(answer->body);
+    for (const char* h : kAnswerHeaders)
+        if (auto v = answer->headers.Get(h)) r.headers.Set(h, std::string(*v));
+    co_return r;
+}
+
+asio::awaitable<Result<http::Response>> ApiGateway::FromPeer(http::Request& req) {
+    auto method = http::ParseMethod(req.Query("method").value_or(""));
+    auto target = req.Query("target");
+    auto caller = req.Query("caller");
+    if (method == http::Method::kUnknown || !target || !caller)
+        co_return MakeError(ErrorCode::kBadRequest, "api call needs method, target and caller");
+    http::Request inner;
+    inner.method = method;
+    if (!inner.SetTarget(std::string(*target))) co_return MakeError(ErrorCode::kBadRequest, "malformed target");
+    for (const char* h : kForwardedHeaders)
+        if (auto v = req.headers.Get(h)) inner.headers.Set(h, std::string(*v));
+    inner.headers.Set(std::string(identity::kCallerHeader), std::string(*caller));
+    inner.headers.Set(std::string(kInternalHeader), internal_key_);
+    inner.body = std::move(req.body);
+    inner.request_id = req.request_id;
+    ++served_;
+    co_return co_await api_router_->Dispatch(inner);
+}
+
+}  // namespace shoal::agent

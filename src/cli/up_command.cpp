@@ -1,0 +1,651 @@
+#include "cli/up_command.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <set>
+#include <sstream>
+
+#include "agent/agent.hpp"
+#include "agent/peer_sampler.hpp"
+#include "common/log.hpp"
+#include "emulator/cloudlet.hpp"
+#include "emulator/fake_compute.hpp"
+#include "http/client.hpp"
+#include "http/message.hpp"
+
+namespace shoal::cli {
+namespace {
+
+using nlohmann::json;
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+
+std::string RandomToken(std::size_t length) {
+    static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    std::random_device rd;
+    std::uniform_int_distribution<std::size_t> pick(0, sizeof(kAlphabet) - 2);
+    std::string s;
+    s.reserve(length);
+    for (std::size_t i = 0; i < length; ++i) s.push_back(kAlphabet[pick(rd)]);
+    return s;
+}
+
+// A value as the shell reads it back unchanged: bare when it is plain, else single-quoted.
+std::string ShellQuote(const std::string& v) {
+    const bool plain = !v.empty() && std::all_of(v.begin(), v.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) ||
+               std::string_view("_./:@%+=,-").find(c) != std::string_view::npos;
+    });
+    if (plain) return v;
+    std::string q = "'";
+    for (char c : v) {
+        if (c == '\'')
+            q += "'\\''";
+        else
+            q += c;
+    }
+    return q + "'";
+}
+
+struct Credentials {
+    std::string auth_url, username, password, project, region = "RegionOne";
+};
+
+std::string Openrc(const Credentials& c) {
+    std::string s;
+    auto line = [&](std::string_view k, const std::string& v) {
+        s += "export " + std::string(k) + "=" + ShellQuote(v) + "\n";
+    };
+    line("OS_AUTH_URL", c.auth_url);
+    line("OS_USERNAME", c.username);
+    line("OS_PASSWORD", c.password);
+    line("OS_PROJECT_NAME", c.project);
+    line("OS_USER_DOMAIN_NAME", "Default");
+    line("OS_PROJECT_DOMAIN_NAME", "Default");
+    line("OS_IDENTITY_API_VERSION", "3");
+    line("OS_REGION_NAME", c.region);
+    return s;
+}
+
+Result<Ok> WriteFile(const fs::path& path, const std::string& content) {
+    std::ofstream out(path, std::ios::trunc);
+    if (!out) return MakeError(ErrorCode::kInternal, "cannot write " + path.string());
+    out << content;
+    out.close();
+    if (!out) return MakeError(ErrorCode::kInternal, "cannot write " + path.string());
+    // Passwords inside: owner only.
+    std::error_code ec;
+    fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write, ec);
+    return Ok{};
+}
+
+// Keystone request bodies, built outside the coroutines: g++ 12 miscompiles nested braced
+// json initialisers with string literals inside a coroutine ("array used as initializer").
+json PasswordAuth(const Credentials& c) {
+    json user = {{"name", c.username}, {"domain", {{"id", "default"}}}, {"password", c.password}};
+    json identity = {{"methods", json::array({"password"})}, {"password", {{"user", user}}}};
+    json scope = {{"project", {{"name", c.project}, {"domain", {{"id", "default"}}}}}};
+    return {{"auth", {{"identity", identity}, {"scope", scope}}}};
+}
+json NewProject(const std::string& name) {
+    return {
+        {"project", {{"name", name}, {"domain_id", "default"}, {"description", "shoal up demo"}, {"enabled", true}}}};
+}
+json NewUser(const std::string& name, const std::string& password, const std::string& project_id) {
+    return {{"user",
+             {{"name", name},
+              {"domain_id", "default"},
+              {"password", password},
+              {"default_project_id", project_id},
+              {"enabled", true}}}};
+}
+json NewPassword(const std::string& password) {
+    return {{"user", {{"password", password}}}};
+}
+
+// The id in a Keystone create response: {"project": {"id": ...}}.
+std::string IdIn(const http::Response& r, const char* kind) {
+    auto body = r.JsonBody();
+    if (!body.ok() || !body->contains(kind) || !(*body)[kind].is_object()) return "";
+    return (*body)[kind].value("id", "");
+}
+
+}  // namespace
+
+struct Shoal::Impl {
+    Impl(asio::any_io_executor ex, UpOptions o) : executor(ex), options(std::move(o)), http(ex), timer(ex) {}
+
+    ~Impl() {
+        agents.clear();
+        idp.reset();
+        if (own_state_dir && !state_dir.empty()) {
+            std::error_code ec;
+            fs::remove_all(state_dir, ec);
+        }
+    }
+
+    asio::any_io_executor executor;
+    UpOptions options;
+    http::Client http;
+    asio::steady_timer timer;
+    std::string state_dir;
+    bool own_state_dir = false;
+    bool durable = false;
+    std::string secret = RandomToken(32);
+    Credentials admin;  // the identity provider's admin (the shoal's admin)
+    Credentials demo;
+    std::unique_ptr<emulator::Cloudlet> idp;
+    std::vector<std::unique_ptr<agent::Agent>> agents;
+    std::vector<AgentInfo> infos;
+    bool starting = false;
+    bool stop_requested = false;
+
+    Error Interrupted() const { return MakeError(ErrorCode::kUnavailable, "interrupted"); }
+
+    Result<Ok> PrepareStateDir() {
+        std::error_code ec;
+        if (options.state_dir.empty()) {
+            std::string templ = (fs::temp_directory_path() / "shoal-up-XXXXXX").string();
+            if (!::mkdtemp(templ.data())) return MakeError(ErrorCode::kInternal, "cannot create a temporary directory");
+            state_dir = templ;
+            own_state_dir = true;
+            return Ok{};
+        }
+        state_dir = fs::absolute(options.state_dir, ec).lexically_normal().string();
+        if (!state_dir.empty() && state_dir.size() > 1 && state_dir.back() == '/') state_dir.pop_back();
+        fs::create_directories(state_dir, ec);
+        if (ec || !fs::is_directory(state_dir))
+            return MakeError(ErrorCode::kBadRequest, "state dir " + options.state_dir + ": cannot create it");
+        durable = true;
+        return Ok{};
+    }
+
+    // --- the identity provider's Keystone, through its own admin API (as an operator would)
+
+    asio::awaitable<Result<http::Response>> Keystone(http::Method method,
+                                                     std::string path,
+                                                     json body,
+                                                     std::string token) {
+        http::Request request;
+        request.method = method;
+        request.headers.Set("Accept", "application/json");
+        if (!token.empty()) request.headers.Set("X-Auth-Token", token);
+        if (!body.is_null()) {
+            request.headers.Set("Content-Type", "application/json");
+            request.body = body.dump();
+        }
+        auto r = co_await http.Send(idp->AuthUrl() + path, std::move(request), std::chrono::seconds(10));
+        if (!r.ok()) co_return r.error();
+        if (r->status >= 300) {
+            co_return MakeError(ErrorCode::kBadGateway, "identity provider: " + std::string(http::MethodName(method)) +
+                                                            " " + path + ": HTTP " + std::to_string(r->status) + " " +
+                                                            r->body.substr(0, 200));
+        }
+        co_return r;
+    }
+
+    // The id of the one entity named `name` in `collection` ("" when there is none).
+    asio::awaitable<Result<std::string>> FindId(const std::string& token,
+                                                const std::string& collection,
+                                                const std::string& name) {
+        auto r =
+            co_await Keystone(http::Method::kGet, "/" + collection + "?name=" + http::UrlEncode(name), json(), token);
+        if (!r.ok()) co_return r.error();
+        auto body = r->JsonBody();
+        if (!body.ok()) co_return body.error();
+        for (const auto& e : body->value(collection, json::array())) {
+            if (e.value("name", "") == name) co_return e.value("id", "");
+        }
+        co_return std::string();
+    }
+
+    asio::awaitable<Result<Ok>> ProvisionDemo() {
+        auto issued = co_await Keystone(http::Method::kPost, "/auth/tokens", PasswordAuth(admin), "");
+        if (!issued.ok()) co_return issued.error();
+        const std::string token(issued->headers.Get("X-Subject-Token").value_or(""));
+        if (token.empty()) co_return MakeError(ErrorCode::kBadGateway, "identity provider: no X-Subject-Token");
+
+        auto project_id = co_await FindId(token, "projects", demo.project);
+        if (!project_id.ok()) co_return project_id.error();
+        if (project_id->empty()) {
+            auto created = co_await Keystone(http::Method::kPost, "/projects", NewProject(demo.project), token);
+            if (!created.ok()) co_return created.error();
+            *project_id = IdIn(*created, "project");
+        }
+        auto user_id = co_await FindId(token, "users", demo.username);
+        if (!user_id.ok()) co_return user_id.error();
+        if (user_id->empty()) {
+            auto created = co_await Keystone(http::Method::kPost, "/users",
+                                             NewUser(demo.username, demo.password, *project_id), token);
+            if (!created.ok()) co_return created.error();
+            *user_id = IdIn(*created, "user");
+        } else {
+            // A durable identity provider from an earlier run: this run's password wins.
+            auto updated =
+                co_await Keystone(http::Method::kPatch, "/users/" + *user_id, NewPassword(demo.password), token);
+            if (!updated.ok()) co_return updated.error();
+        }
+        if (project_id->empty() || user_id->empty())
+            co_return MakeError(ErrorCode::kBadGateway, "identity provider: created demo project/user without an id");
+        const std::vector<std::string> roles = {"member", "reader"};
+        for (const auto& role : roles) {
+            auto role_id = co_await FindId(token, "roles", role);
+            if (!role_id.ok()) co_return role_id.error();
+            if (role_id->empty()) {
+                if (role == "member")
+                    co_return MakeError(ErrorCode::kBadGateway, "identity provider has no role 'member'");
+                continue;
+            }
+            auto granted = co_await Keystone(http::Method::kPut,
+                                             "/projects/" + *project_id + "/users/" + *user_id + "/roles/" + *role_id,
+                                             json(), token);
+            if (!granted.ok()) co_return granted.error();
+        }
+        co_return Ok{};
+    }
+
+    // --- the agents
+
+    Result<agent::AgentConfig> AgentConfigFor(int k) {
+        agent::AgentConfig c;
+        c.id = "agent" + std::to_string(k);
+        c.listen_address = "127.0.0.1";
+        c.secret = secret;
+        if (k > 1) c.seeds.push_back(agents.front()->Address());
+
+        auto it = options.cloudlet_for.find(k);
+        emulator::CloudletConfig cloudlet = it != options.cloudlet_for.end() ? it->second : options.cloudlet;
+        // One shared file cannot give every cloudlet the same port.
+        if (it == options.cloudlet_for.end()) cloudlet.port = 0;
+        cloudlet.name = "cloudlet" + std::to_string(k);
+        if (options.hypervisors >= 0) cloudlet.hypervisors.count = options.hypervisors;
+        const fs::path dir = fs::path(state_dir) / c.id;
+        if (durable) {
+            std::error_code ec;
+            fs::create_directories(dir, ec);
+            if (ec) return MakeError(ErrorCode::kInternal, "cannot create " + dir.string());
+            if (cloudlet.state_path.empty()) cloudlet.state_path = (dir / "cloudlet.db").string();
+            if (cloudlet.data_dir.empty()) cloudlet.data_dir = (dir / "images").string();
+            c.state.backend = "sqlite";
+            c.state.path = (dir / "state.db").string();
+        } else {
+            c.state.backend = "memory";
+        }
+        c.embedded_cloudlet = std::move(cloudlet);
+        c.overlay.period = std::chrono::milliseconds(500);
+        c.mapping.mode = agent::MappingMode::kDynamic;
+        agent::ApiOptions api;
+        api.port = options.base_port > 0 ? static_cast<std::uint16_t>(options.base_port + k - 1) : 0;
+        api.idp_auth_url = idp->AuthUrl();
+        api.identity_mode = "service-account";
+        c.api = std::move(api);
+        return c;
+    }
+
+    bool Converged() const {
+        std::set<std::string> expected;
+        for (const auto& a : agents) expected.insert(a->Id());
+        for (const auto& a : agents) {
+            std::set<std::string> seen;
+            for (const auto& m : a->Overlay().Members().Members()) seen.insert(m.id.str());
+            if (seen != expected) return false;
+        }
+        return true;
+    }
+
+    asio::awaitable<Result<Ok>> WaitForConvergence() {
+        const auto deadline = std::chrono::steady_clock::now() + options.converge_timeout;
+        while (!Converged()) {
+            if (stop_requested) co_return Interrupted();
+            if (std::chrono::steady_clock::now() >= deadline) {
+                std::string counts;
+                for (const auto& a : agents)
+                    counts += " " + a->Id() + "=" + std::to_string(a->Overlay().Members().Members().size());
+                co_return MakeError(ErrorCode::kTimeout, "the agents' member lists did not converge in " +
+                                                             std::to_string(options.converge_timeout.count()) +
+                                                             " s (members seen:" + counts + ")");
+            }
+            timer.expires_after(std::chrono::milliseconds(100));
+            boost::system::error_code ec;
+            co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        }
+        co_return Ok{};
+    }
+
+    Result<Ok> WriteFiles() {
+        json cloudlets = json::array();
+        for (const auto& i : infos) {
+            cloudlets.push_back(json{{"agent", i.id},
+                                     {"api_url", i.api_url},
+                                     {"a2a", i.a2a},
+                                     {"cloudlet_auth_url", i.cloudlet_auth_url},
+                                     {"admin_user", i.admin_user},
+                                     {"admin_password", i.admin_password},
+                                     {"admin_project", i.admin_project}});
+        }
+        const fs::path dir(state_dir);
+        // Each agent's config as it runs (its real A2A address and the cluster secret), so that
+        // `shoal status --config DIR/agentK/agent.json` can ask it.
+        for (auto& a : agents) {
+            json config = agent::ToJson(a->Config());
+            config["listen"] = a->Address();
+            config["secret"] = secret;
+            if (a->Config().embedded_cloudlet)
+                config["embedded_cloudlet"] = emulator::ToJson(*a->Config().embedded_cloudlet);
+            std::error_code ec;
+            fs::create_directories(dir / a->Id(), ec);
+            if (auto w = WriteFile(dir / a->Id() / "agent.json", config.dump(2) + "\n"); !w.ok()) return w;
+        }
+        if (auto w = WriteFile(dir / "admin-openrc.sh", AdminOpenrc()); !w.ok()) return w;
+        if (auto w = WriteFile(dir / "demo-openrc.sh", DemoOpenrc()); !w.ok()) return w;
+        return WriteFile(dir / "cloudlets.json", cloudlets.dump(2) + "\n");
+    }
+
+    std::string AtAgent1(Credentials c) const {
+        c.auth_url = infos.empty() ? std::string() : infos.front().api_url + "/identity/v3";
+        return Openrc(c);
+    }
+    std::string DemoOpenrc() const { return AtAgent1(demo); }
+    std::string AdminOpenrc() const { return AtAgent1(admin); }
+
+    asio::awaitable<Result<Ok>> StartAll() {
+        if (auto d = PrepareStateDir(); !d.ok()) co_return d;
+
+        emulator::CloudletConfig idp_config;
+        idp_config.name = "idp";
+        idp_config.admin_password = RandomToken(20);
+        idp_config.hypervisors.count = 1;
+        if (durable) {
+            const fs::path dir = fs::path(state_dir) / "idp";
+            std::error_code ec;
+            fs::create_directories(dir, ec);
+            idp_config.state_path = (dir / "state.db").string();
+            idp_config.data_dir = (dir / "images").string();
+        }
+        admin = Credentials{"", idp_config.admin_user, idp_config.admin_password, idp_config.admin_project,
+                            idp_config.region};
+        demo = Credentials{"", "demo", RandomToken(20), "demo", idp_config.region};
+        idp = std::make_unique<emulator::Cloudlet>(executor, idp_config);
+        if (auto port = idp->Start(); !port.ok())
+            co_return MakeError(port.error().code, "identity provider: " + port.error().message);
+        if (auto p = co_await ProvisionDemo(); !p.ok()) co_return p;
+        spdlog::info("shoal up: identity provider at {}", idp->AuthUrl());
+
+        for (int k = 1; k <= options.agents; ++k) {
+            if (stop_requested) co_return Interrupted();
+            auto config = AgentConfigFor(k);
+            if (!config.ok()) co_return config.error();
+            auto a = std::make_unique<agent::Agent>(executor, std::move(config).value());
+            auto started = a->Start();
+            agents.push_back(std::move(a));  // kept, so that Stop() stops what did start
+            if (!started.ok())
+                co_return MakeError(started.error().code, "agent" + std::to_string(k) + ": " + started.error().message);
+        }
+        if (auto w = co_await WaitForConvergence(); !w.ok()) co_return w;
+
+        for (auto& a : agents) {
+            AgentInfo info;
+            info.id = a->Id();
+            info.api_url = a->ApiUrl();
+            info.a2a = a->Address();
+            if (auto* c = a->EmbeddedCloudlet()) {
+                info.cloudlet_auth_url = c->AuthUrl();
+                info.admin_user = c->Config().admin_user;
+                info.admin_password = c->Config().admin_password;
+                info.admin_project = c->Config().admin_project;
+            }
+            infos.push_back(std::move(info));
+        }
+        if (auto w = WriteFiles(); !w.ok()) co_return w;
+        co_return Ok{};
+    }
+
+    std::string StatusLine(agent::Agent& a, const std::string& api_url) {
+        const json s = a.Status();
+        const auto& mapping = s.contains("mapping") ? s["mapping"] : json::object();
+        std::ostringstream line;
+        line << a.Id() << "  " << (api_url.empty() ? "-" : api_url) << "  members "
+             << a.Overlay().Members().Members().size() << "/" << agents.size();
+        // The OpenStack API side's counters when the agent has one, else its home-agent role's.
+        const bool api = s.contains("api") && s["api"].is_object();
+        const json& counters = api ? s["api"] : mapping;
+        line << "  served " << counters.value("requests_served", 0) << "  forwarded "
+             << counters.value("requests_forwarded", 0);
+        if (api) line << "  building " << counters.value("builds_in_flight", 0);
+        if (auto* c = a.EmbeddedCloudlet()) line << "  servers " << c->Compute().Servers().size();
+        return line.str();
+    }
+};
+
+Shoal::Shoal(asio::any_io_executor executor, UpOptions options)
+    : impl_(std::make_unique<Impl>(executor, std::move(options))) {}
+
+Shoal::~Shoal() = default;
+
+asio::awaitable<Result<Ok>> Shoal::Start() {
+    auto& i = *impl_;
+    if (i.starting || !i.agents.empty() || i.idp) co_return MakeError(ErrorCode::kConflict, "already started");
+    i.starting = true;
+    Result<Ok> r = co_await i.StartAll();
+    i.starting = false;
+    co_return r;
+}
+
+asio::awaitable<void> Shoal::Stop() {
+    auto& i = *impl_;
+    i.stop_requested = true;
+    i.timer.cancel();
+    // A Start() in progress gives up at its next step; stop only what it has started.
+    asio::steady_timer wait(i.executor);
+    while (i.starting) {
+        wait.expires_after(std::chrono::milliseconds(20));
+        boost::system::error_code ec;
+        co_await wait.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    // The last agents first: agent 1 is everyone's seed.
+    for (auto it = i.agents.rbegin(); it != i.agents.rend(); ++it) co_await (*it)->Stop();
+    if (i.idp) co_await i.idp->Stop();
+}
+
+const std::string& Shoal::StateDir() const {
+    return impl_->state_dir;
+}
+std::string Shoal::IdentityProviderUrl() const {
+    return impl_->idp ? impl_->idp->AuthUrl() : std::string();
+}
+const std::vector<Shoal::AgentInfo>& Shoal::Agents() const {
+    return impl_->infos;
+}
+std::string Shoal::DemoOpenrc() const {
+    return impl_->DemoOpenrc();
+}
+std::string Shoal::AdminOpenrc() const {
+    return impl_->AdminOpenrc();
+}
+std::vector<std::string> Shoal::StatusLines() {
+    std::vector<std::string> lines;
+    for (std::size_t k = 0; k < impl_->agents.size(); ++k) {
+        lines.push_back(impl_->StatusLine(*impl_->agents[k], k < impl_->infos.size() ? impl_->infos[k].api_url : ""));
+    }
+    return lines;
+}
+
+namespace {
+
+struct UpCliOptions {
+    int agents = 4;
+    std::string state_dir;
+    std::string cloudlet_config;
+    std::vector<std::string> cloudlet_config_for;
+    int hypervisors = -1;
+    int base_port = 0;
+    std::string log_level = "warn";
+};
+
+// Options to UpOptions; a message for stderr when they are wrong.
+Result<UpOptions> BuildOptions(const UpCliOptions& o) {
+    UpOptions u;
+    if (o.agents < 1 || o.agents > 1000) return MakeError(ErrorCode::kBadRequest, "-n must be between 1 and 1000");
+    u.agents = o.agents;
+    u.state_dir = o.state_dir;
+    if (o.base_port < 0 || o.base_port + o.agents - 1 > 65535)
+        return MakeError(ErrorCode::kBadRequest, "--base-port: ports base..base+n-1 must lie in 1..65535");
+    u.base_port = o.base_port;
+    u.hypervisors = o.hypervisors;
+    if (!o.cloudlet_config.empty()) {
+        auto c = emulator::LoadCloudletConfig(o.cloudlet_config);
+        if (!c.ok()) return MakeError(ErrorCode::kBadRequest, o.cloudlet_config + ": " + c.error().message);
+        u.cloudlet = std::move(c).value();
+    }
+    if (u.cloudlet.flavors.empty()) u.cloudlet.flavors = emulator::CloudletConfig::DefaultFlavors();
+    for (const auto& spec : o.cloudlet_config_for) {
+        const auto eq = spec.find('=');
+        std::string key = spec.substr(0, eq);
+        if (key.rfind("agent", 0) == 0) key = key.substr(5);
+        int k = 0;
+        try {
+            std::size_t used = 0;
+            k = std::stoi(key, &used);
+            if (used != key.size()) k = 0;
+        } catch (const std::exception&) {
+            k = 0;
+        }
+        if (eq == std::string::npos || k < 1 || k > o.agents)
+            return MakeError(ErrorCode::kBadRequest, "--cloudlet-config-for " + spec +
+                                                         ": expected K=FILE with K in 1.." + std::to_string(o.agents));
+        const std::string file = spec.substr(eq + 1);
+        auto c = emulator::LoadCloudletConfig(file);
+        if (!c.ok()) return MakeError(ErrorCode::kBadRequest, file + ": " + c.error().message);
+        if (c->flavors.empty()) c->flavors = emulator::CloudletConfig::DefaultFlavors();
+        u.cloudlet_for[k] = std::move(c).value();
+    }
+    return u;
+}
+
+void PrintReady(Shoal& shoal) {
+    std::cout << shoal.DemoOpenrc() << "ready" << std::endl;
+    for (const auto& a : shoal.Agents()) {
+        std::cout << "agent " << a.id.substr(5) << ": " << a.api_url << "\n";
+    }
+    const fs::path dir(shoal.StateDir());
+    std::cout << "admin openrc: " << (dir / "admin-openrc.sh").string() << "\n"
+              << "demo openrc: " << (dir / "demo-openrc.sh").string() << "\n"
+              << "cloudlets: " << (dir / "cloudlets.json").string() << "\n"
+              << "identity provider: " << shoal.IdentityProviderUrl() << "\n"
+              << "state dir: " << dir.string() << std::endl;
+}
+
+// The live status block on stderr: redrawn in place on a terminal, else printed every 30 s.
+asio::awaitable<void> StatusLoop(Shoal& shoal, asio::steady_timer& timer, bool tty) {
+    std::size_t drawn = 0;
+    for (;;) {
+        auto lines = shoal.StatusLines();
+        std::string block;
+        if (tty) {
+            if (drawn > 0) block += "\x1b[" + std::to_string(drawn) + "A";
+            for (const auto& l : lines) block += "\r\x1b[2K" + l + "\n";
+            drawn = lines.size();
+        } else {
+            for (const auto& l : lines) block += "status: " + l + "\n";
+        }
+        std::cerr << block << std::flush;
+        timer.expires_after(tty ? std::chrono::seconds(1) : std::chrono::seconds(30));
+        boost::system::error_code ec;
+        co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) co_return;
+    }
+}
+
+int RunUp(const UpCliOptions& o) {
+    SetupLogging(o.log_level);
+    auto options = BuildOptions(o);
+    if (!options.ok()) {
+        std::cerr << "shoal up: " << options.error().message << "\n";
+        return 2;
+    }
+    asio::io_context io(1);
+    Shoal shoal(io.get_executor(), std::move(options).value());
+    int rc = 0;
+    bool stopping = false;
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    asio::steady_timer status_timer(io);
+    auto stop = [&] {
+        if (stopping) return;
+        stopping = true;
+        status_timer.cancel();
+        signals.cancel();
+        asio::co_spawn(io, shoal.Stop(), [&io](std::exception_ptr e) {
+            if (e) spdlog::error("shoal up: stopping failed");
+            io.stop();
+        });
+    };
+    signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+        if (ec) return;
+        spdlog::info("shoal up: signal {}, stopping", sig);
+        stop();
+    });
+    asio::co_spawn(io, shoal.Start(), [&](std::exception_ptr e, Result<Ok> started) {
+        if (stopping) return;  // interrupted: exit 0 once stopped
+        if (e || !started.ok()) {
+            std::string message = "unexpected exception";
+            if (!e)
+                message = started.error().message;
+            else
+                try {
+                    std::rethrow_exception(e);
+                } catch (const std::exception& x) {
+                    message = x.what();
+                }
+            std::cerr << "shoal up: " << message << std::endl;
+            rc = 1;
+            stop();
+            return;
+        }
+        PrintReady(shoal);
+        asio::co_spawn(io, StatusLoop(shoal, status_timer, ::isatty(STDERR_FILENO) == 1), [](std::exception_ptr) {});
+    });
+    io.run();
+    return rc;
+}
+
+}  // namespace
+
+void AddUpCommand(CLI::App& app) {
+    auto o = std::make_shared<UpCliOptions>();
+    auto* cmd = app.add_subcommand(
+        "up",
+        "Run a whole shoal in this process: an identity provider with a demo project and user, and N agents, each "
+        "with an embedded cloudlet, serving the OpenStack APIs. Prints the demo user's `export OS_...` lines (at agent "
+        "1), `ready`, each agent's API URL and the paths of the openrc files; a live status on stderr; Ctrl-C stops "
+        "it. See docs/up.md.");
+    cmd->add_option("-n,--agents", o->agents, "Number of agents (and cloudlets)")->capture_default_str();
+    cmd->add_option("--state-dir", o->state_dir,
+                    "Directory for the agents' and cloudlets' state (SQLite) and the openrc files; default: a fresh "
+                    "temporary directory, state in memory, removed at exit");
+    cmd->add_option("--cloudlet-config", o->cloudlet_config, "JSON config of every cloudlet (docs/cloudlet.md)")
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--cloudlet-config-for", o->cloudlet_config_for,
+                    "K=FILE: agent K's cloudlet uses FILE instead (repeatable)");
+    cmd->add_option("--hypervisors", o->hypervisors, "Fake hypervisors per cloudlet (overrides the config files)");
+    cmd->add_option("--base-port", o->base_port, "Agent K serves its APIs on port P+K-1 (default: free ports)");
+    cmd->add_option("--log-level", o->log_level, "trace, debug, info, warn, error")->capture_default_str();
+    cmd->callback([o] { std::exit(RunUp(*o)); });
+}
+
+}  // namespace shoal::cli

@@ -1,0 +1,62 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cloudlet/keystone_session.hpp"
+#include "common/result.hpp"
+#include "http/message.hpp"
+#include "scheduler/cloudlet_load.hpp"
+
+namespace shoal::cloudlet {
+
+// One OpenStack call to a cloudlet of the shoal on a tenant's behalf. A class with a
+// constructor, not an aggregate: it is passed by value to coroutines (docs/architecture.md).
+class CloudletCall {
+public:
+    CloudletCall(Service s, http::Method m, std::string p) : service(s), method(m), path(std::move(p)) {}
+
+    Service service;
+    http::Method method;
+    std::string path;  // relative to the service's catalog endpoint, with its query
+    std::string body;  // sent as is when not empty
+    std::string content_type = "application/json";
+    std::string accept = "application/json";
+    std::string microversion;  // compute/placement, e.g. "2.37"
+    // A server create: the cloudlet's agent counts this much RAM as in flight until the build
+    // ends, so that concurrent placements see it (scheduler::InFlightLedger).
+    std::int64_t reserve_ram_mb = 0;
+    std::optional<std::chrono::milliseconds> timeout;
+};
+
+// The tenant's project id at the cloudlet, on every answer of Call.
+inline constexpr std::string_view kCloudletProjectHeader = "X-Shoal-Cloudlet-Project";
+
+// How a home agent reaches the cloudlets of the shoal (paper IV-B): each cloudlet is named by the
+// id of the agent that stands beside it, and is reached through that agent only (its own
+// cloudlet directly, the others over signed A2A). Calls act as the tenant's principal in that
+// cloudlet (service-account mode: the shadow project and user, created on first use).
+class CloudletGateway {
+public:
+    virtual ~CloudletGateway() = default;
+
+    virtual const std::string& SelfId() const = 0;
+    // Any HTTP status comes back as a response; transport failures (the agent or its cloudlet
+    // unreachable) are kUnavailable, no answer in time kTimeout.
+    virtual boost::asio::awaitable<Result<http::Response>> Call(std::string cloudlet,
+                                                                std::string tenant,
+                                                                CloudletCall call) = 0;
+    // The cloudlet's memory load as its agent reports it, builds in flight included.
+    virtual boost::asio::awaitable<Result<scheduler::CloudletLoad>> Load(std::string cloudlet) = 0;
+    // k distinct live agents (fewer if the shoal is smaller), self included with the same chance
+    // as any other: the candidates of one power-of-two-choices decision.
+    virtual std::vector<std::string> Candidates(std::size_t k) = 0;
+};
+
+}  // namespace shoal::cloudlet

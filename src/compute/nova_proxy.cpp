@@ -1,0 +1,795 @@
+#include "compute/nova_proxy.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+
+#include "common/ids.hpp"
+#include "common/time_format.hpp"
+#include "compute/list_runner.hpp"
+#include "http/errors.hpp"
+#include "identity/caller.hpp"
+
+namespace shoal::compute {
+namespace {
+
+using nlohmann::json;
+namespace asio = boost::asio;
+using cloudlet::CloudletCall;
+using cloudlet::Service;
+
+std::int64_t NowMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string NowIso() {
+    return FormatIso8601(std::chrono::system_clock::now());
+}
+
+Error NoServer(const std::string& id) {
+    return MakeError(ErrorCode::kNotFound, "Instance " + id + " could not be found.");
+}
+
+// The user's microversion's minor (2.<minor>); kNotAcceptable outside 2.1 .. 2.79.
+Result<int> Microversion(const http::Request& req) {
+    std::string v;
+    if (auto h = req.headers.Get("OpenStack-API-Version")) {
+        std::string s(*h);
+        if (s.rfind("compute ", 0) == 0) v = s.substr(8);
+    }
+    if (v.empty())
+        if (auto h = req.headers.Get("X-OpenStack-Nova-API-Version")) v = std::string(*h);
+    if (v.empty()) return 1;
+    if (v == "latest") return NovaProxy::kMaxMicroversion;
+    int minor = -1;
+    if (v.rfind("2.", 0) == 0) {
+        auto digits = std::string_view(v).substr(2);
+        auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), minor);
+        if (ec != std::errc() || end != digits.data() + digits.size()) minor = -1;
+    }
+    if (minor < 1 || minor > NovaProxy::kMaxMicroversion)
+        return MakeError(ErrorCode::kNotAcceptable,
+                         "Version " + v + " is not supported by the API. Minimum is 2.1 and maximum is 2." +
+                             std::to_string(NovaProxy::kMaxMicroversion) + ".");
+    return minor;
+}
+
+int MicroversionOr1(const http::Request& req) {
+    auto mv = Microversion(req);
+    return mv.ok() ? *mv : 1;
+}
+
+std::string MvString(int minor) {
+    return "2." + std::to_string(minor);
+}
+
+http::Response WithVersion(http::Response r, int minor) {
+    r.headers.Set("OpenStack-API-Version", "compute " + MvString(minor));
+    r.headers.Set("X-OpenStack-Nova-API-Version", MvString(minor));
+    r.headers.Set("Vary", "OpenStack-API-Version, X-OpenStack-Nova-API-Version");
+    return r;
+}
+
+http::Response Relay(const http::Response& from) {
+    http::Response r;
+    r.status = from.status;
+    r.body = from.body;
+    if (auto v = from.headers.Get("Content-Type")) r.headers.Set("Content-Type", std::string(*v));
+    return r;
+}
+
+std::string ProjectOf(const http::Response& r) {
+    auto v = r.headers.Get(cloudlet::kCloudletProjectHeader);
+    return v ? std::string(*v) : std::string();
+}
+
+Result<std::int64_t> CountField(const json& s, const char* key) {
+    if (!s.contains(key)) return std::int64_t{1};
+    const auto& v = s[key];
+    std::int64_t n = 0;
+    if (v.is_number_integer()) {
+        n = v.get<std::int64_t>();
+    } else if (v.is_string()) {
+        auto t = v.get<std::string>();
+        auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
+        if (ec != std::errc() || end != t.data() + t.size()) n = 0;
+    }
+    if (n < 1)
+        return MakeError(ErrorCode::kBadRequest,
+                         std::string("Invalid input for field/attribute ") + key + ". Value: " + v.dump() + ".");
+    return n;
+}
+
+// Fields that only the home agent reads (the server's placement story) live in record.extra.
+json& Extra(state::ResourceRecord& r) {
+    if (!r.extra.is_object()) r.extra = json::object();
+    return r.extra;
+}
+
+}  // namespace
+
+NovaProxy::NovaProxy(asio::any_io_executor executor,
+                     cloudlet::CloudletGateway& gateway,
+                     state::TenantState& state,
+                     EnsureImage ensure_image,
+                     NovaProxyOptions options)
+    : executor_(std::move(executor)),
+      gateway_(gateway),
+      state_(state),
+      ensure_image_(std::move(ensure_image)),
+      options_(options),
+      rng_(std::random_device{}()) {}
+
+NovaProxy::~NovaProxy() = default;
+
+void NovaProxy::AddRoutes(http::Router& router) {
+    using M = http::Method;
+    // Every answer carries the microversion it was served at, and an unsupported one is 406.
+    auto bind = [this](auto fn) {
+        return [this, fn](http::Request& r) -> asio::awaitable<Result<http::Response>> {
+            auto mv = Microversion(r);
+            if (!mv.ok()) co_return mv.error();
+            auto answer = co_await (this->*fn)(r);
+            if (!answer.ok()) co_return answer;
+            co_return WithVersion(std::move(answer).value(), *mv);
+        };
+    };
+    router.SetErrorStyle("/compute", http::ErrorStyle::kNova);
+    router.Add(M::kGet, "/compute", bind(&NovaProxy::Versions));
+    router.Add(M::kGet, "/compute/v2.1", bind(&NovaProxy::Versions));
+    router.Add(M::kGet, "/compute/v2.1/servers", bind(&NovaProxy::List));
+    router.Add(M::kGet, "/compute/v2.1/servers/detail", bind(&NovaProxy::List));
+    router.Add(M::kPost, "/compute/v2.1/servers", bind(&NovaProxy::Create));
+    router.Add(M::kGet, "/compute/v2.1/servers/{server_id}", bind(&NovaProxy::Show));
+    router.Add(M::kPut, "/compute/v2.1/servers/{server_id}", bind(&NovaProxy::Update));
+    router.Add(M::kDelete, "/compute/v2.1/servers/{server_id}", bind(&NovaProxy::Remove));
+    router.Add(M::kPost, "/compute/v2.1/servers/{server_id}/action", bind(&NovaProxy::Action));
+    router.Add(M::kGet, "/compute/v2.1/flavors", bind(&NovaProxy::Flavors));
+    router.Add(M::kGet, "/compute/v2.1/flavors/detail", bind(&NovaProxy::Flavors));
+    router.Add(M::kGet, "/compute/v2.1/flavors/{flavor_id}", bind(&NovaProxy::ShowFlavor));
+    router.Add(M::kGet, "/compute/v2.1/flavors/{flavor_id}/os-extra_specs", bind(&NovaProxy::FlavorExtraSpecs));
+    router.Add(M::kGet, "/compute/v2.1/flavors/{flavor_id}/os-extra_specs/{key}", bind(&NovaProxy::FlavorExtraSpecs));
+}
+
+asio::awaitable<Result<http::Response>> NovaProxy::Versions(http::Request& req) {
+    std::string host(req.headers.Get("Host").value_or("localhost"));
+    const std::string base = "http://" + host + "/compute/v2.1/";
+    json v = {{"id", "v2.1"},
+              {"status", "CURRENT"},
+              {"version", MvString(kMaxMicroversion)},
+              {"min_version", "2.1"},
+              {"updated", "2013-07-23T11:33:21Z"},
+              {"links", json::array({{{"rel", "self"}, {"href", base}}})}};
+    if (req.path == "/compute" || req.path == "/compute/")
+        co_return http::Response::Json(200, json{{"versions", json::array({v})}});
+    v["links"].push_back({{"rel", "describedby"}, {"type", "text/html"}, {"href", "http://docs.openstack.org/"}});
+    v["media-types"] =
+        json::array({{{"base", "application/json"}, {"type", "application/vnd.openstack.compute+json;version=2.1"}}});
+    co_return http::Response::Json(200, json{{"version", v}});
+}
+
+// ---- flavors --------------------------------------------------------------------------------
+
+asio::awaitable<Result<std::vector<NovaProxy::Flavor>>> NovaProxy::FlavorsAt(std::string cloudlet, std::string tenant) {
+    auto it = flavors_.find(cloudlet);
+    if (it != flavors_.end() && std::chrono::steady_clock::now() - it->second.fetched < options_.flavor_cache)
+        co_return it->second.flavors;
+    CloudletCall call(Service::kCompute, http::Method::kGet, "/flavors/detail");
+    call.microversion = "2.1";
+    auto answer = co_await gateway_.Call(cloudlet, tenant, call);
+    if (!answer.ok()) co_return answer.error();
+    if (answer->status != 200)
+        co_return MakeError(ErrorCode::kBadGateway, "flavors of " + cloudlet + ": " + http::ErrorMessageOf(*answer));
+    auto body = answer->JsonBody();
+    if (!body.ok() || !body->contains("flavors")) co_return MakeError(ErrorCode::kBadGateway, "flavors of " + cloudlet);
+    FlavorList list;
+    list.fetched = std::chrono::steady_clock::now();
+    for (const auto& f : (*body)["flavors"]) {
+        if (!f.is_object() || !f.contains("id") || !f.contains("name")) continue;
+        Flavor x;
+        x.id = f["id"].is_string() ? f["id"].get<std::string>() : f["id"].dump();
+        x.name = f["name"].get<std::string>();
+        x.ram_mb = f.value("ram", std::int64_t{0});
+        x.body = f;
+        list.flavors.push_back(std::move(x));
+    }
+    flavors_[cloudlet] = list;
+    co_return list.flavors;
+}
+
+asio::awaitable<Result<NovaProxy::Flavor>> NovaProxy::FindFlavor(std::string cloudlet,
+                                                                 std::string tenant,
+                                                                 std::string ref) {
+    auto list = co_await FlavorsAt(cloudlet, tenant);
+    if (!list.ok()) co_return list.error();
+    for (const auto& f : *list)
+        if (f.name == ref) co_return f;
+    for (const auto& f : *list)
+        if (f.id == ref) co_return f;
+    co_return MakeError(ErrorCode::kNotFound, "Flavor " + ref + " could not be found.");
+}
+
+asio::awaitable<void> NovaProxy::AddFlavors(MemoryIdMap& map, std::string cloudlet, std::string tenant) {
+    auto list = co_await FlavorsAt(cloudlet, tenant);
+    if (!list.ok()) co_return;
+    for (const auto& f : *list) map.Add(Kind::kFlavor, f.name, cloudlet, f.id);
+}
+
+asio::awaitable<Result<http::Response>> NovaProxy::Flavors(http::Request& req) {
+    auto who = identity::CallerOf(req);
+    if (!who.ok()) co_return who.error();
+    const bool detail = req.path.ends_with("/detail") || req.path.ends_with("/detail/");
+    const std::string home = gateway_.SelfId();
+    CloudletCall call(Service::kCompute, http::Method::kGet, detail ? "/flavors/detail" : "/flavors");
+    QueryParams q;
+    for (const auto& [k, v] : req.query)
+        if (k != "marker") q.emplace_back(k, v);  // markers are names here, ids there
+    if (!q.empty()) call.path += "?" + EncodeQuery(q);
+    call.microversion = MvString(MicroversionOr1(req));
+    auto answer = co_await gateway_.Call(home, who->tenant, call);
+    if (!answer.ok()) co_return answer.error();
+    if (answer->status != 200) co_return Relay(*answer);
+    auto body = answer->JsonBody();
+    if (!body.ok()) co_return MakeError(ErrorCode::kBadGateway, "flavor list");
+    MemoryIdMap map;
+    Translator t(map, who->tenant, AgentUrls{who->api_base + "/compute/v2.1", who->api_base + "/image"});
+    json out = json::array();
+    bool past_marker = !req.Query("marker");
+    for (auto f : (*body)["flavors"]) {
+        const std::string name = f.value("name", "");
+        if (!past_marker) {
+            past_marker = name == *req.Query("marker");
+            continue;
+        }
+        f["id"] = name;
+        f["links"] = t.Links("flavors", name);
+        out.push_back(std::move(f));
+    }
+    co_return http::Response::Json(200, json{{"flavors", out}});
+}
+
+asio::awaitable<Result<http::Response>> NovaProxy::ShowFlavor(http::Request& req) {
+    auto who = identity::CallerOf(req);
+    if (!who.ok()) co_return who.error();
+    auto f = co_await FindFlavor(gateway_.SelfId(), who->tenant, req.Param("flavor_id"));
+    if (!f.ok()) co_return f.error();
+    MemoryIdMap map;
+    Translator t(map, who->tenant, AgentUrls{who->api_base + "/compute/v2.1", who->api_base + "/image"});
+    json body = f->body;
+    body["id"] = f->name;
+    body["links"] = t.Links("flavors", f->name);
+    co_return http::Response::Json(200, json{{"flavor", body}});
+}
+
+asio::awaitable<Result<http::Response>> NovaProxy::FlavorExtraSpecs(http::Request& req) {
+    auto who = identity::CallerOf(req);
+    if (!who.ok()) co_return who.error();
+    const std::string home = gateway_.SelfId();
+    auto f = co_await FindFlavor(home, who->tenant, req.Param("flavor_id"));
+    if (!f.ok()) co_return f.error();
+    std::string path = "/flavors/" + http::UrlEncode(f->id) + "/os-extra_specs";
+    if (!req.Param("key").empty()) path += "/" + http::UrlEncode(req.Param("key"));
+    CloudletCall call(Service::kCompute, http::Method::kGet, path);
+    call.microversion = MvString(MicroversionOr1(req));
+    auto answer = co_await gateway_.Call(home, who->tenant, call);
+    if (!answer.ok()) co_return answer.error();
+    co_return Relay(*answer);
+}
+
+// ---- create and placement -----------------------------------------------------------------
+
+asio::awaitable<Result<http::Response>> NovaProxy::Create(http::Request& req) {
+    auto who = identity::CallerOf(req);
+    if (!who.ok()) co_return who.error();
+    const int mv = MicroversionOr1(req);
+    auto parsed = req.JsonBody();
+    if (!parsed.ok() || !parsed->is_object() || !parsed->contains("server") || !(*parsed)["server"].is_object())
+        co_return MakeError(ErrorCode::kBadRequest, "Invalid input for field/attribute server. Value: missing.");
+    json server = (*parsed)["server"];
+    if (!server.contains("name") || !server["name"].is_string() || server["name"].get<std::string>().empty())
+        co_return MakeError(ErrorCode::kBadRequest,
+                            "Invalid input for field/attribute name. 'name' is a required property");
+    if (!server.contains("flavorRef"))
+        co_return MakeError(ErrorCode::kBadRequest,
+                            "Invalid input for field/attribute flavorRef. 'flavorRef' is a required property");
+    if (!server.contains("imageRef") || !server["imageRef"].is_string() ||
+        server["imageRef"].get<std::string>().empty())
+        co_return MakeError(ErrorCode::kBadRequest,
+                            "Booting from volume is not supported by shoal; imageRef is required");
+    if (mv >= 37 && !server.contains("networks"))
+        co_return MakeError(ErrorCode::kBadRequest,
+                            "Invalid input for field/attribute server. 'networks' is a required property");
+    auto min_count = CountField(server, "min_count");
+    if (!min_count.ok()) co_return min_count.error();
+    auto max_count = CountField(server, "max_count");
+    if (!max_count.ok()) co_return max_count.error();
+    if (!server.contains("max_count")) *max_count = *min_count;
+    if (*min_count > *max_count) co_return MakeError(ErrorCode::kBadRequest, "min_count must be <= max_count");
+    if (*max_count > 1000)
+        co_return MakeError(ErrorCode::kForbidden, "Quota exceeded: at most 1000 instances per request");
+
+    const std::string flavor_ref = server["flavorRef"].is_string() ? IdFromHref(server["flavorRef"].get<std::string>())
+                                                                   : server["flavorRef"].dump();
+    auto flavor = co_await FindFlavor(gateway_.SelfId(), who->tenant, flavor_ref);
+    if (!flavor.ok()) {
+        if (flavor.error().code == ErrorCode::kNotFound)
+            co_return MakeError(ErrorCode::kBadRequest, "Flavor " + flavor_ref + " could not be found.");
+        co_return flavor.error();
+    }
+    const std::string image = IdFromHref(server["imageRef"].get<std::string>());
+    auto image_rec = co_await state_.GetResource(who->tenant, image);
+    if (!image_rec.ok() || image_rec->kind != "image")
+        co_return MakeError(ErrorCode::kBadRequest, "Image " + image + " could not be found.");
+    const bool reservation =
+        parsed->value("return_reservation_id", false) || server.value("return_reservation_id", false);
+    server.erase("min_count");
+    server.erase("max_count");
+    server.erase("return_reservation_id");
+
+    const std::string reservation_id = "r-" + NewUuid().substr(0, 8);
+    std::string first_id;
+    const std::string name = server["name"].get<std::string>();
+    for (std::int64_t i = 0; i < *max_count; ++i) {
+        state::ResourceRecord rec;
+        rec.id = NewUuid();
+        rec.tenant = who->tenant;
+        rec.kind = "server";
+        rec.status = "BUILD";
+        rec.created_at = rec.updated_at = NowMs();
+        json one = server;
+        if (*max_count > 1) one["name"] = name + "-" + std::to_string(i + 1);
+        rec.extra = json{{"request", one},
+                         {"microversion", mv},
+                         {"flavor", flavor->name},
+                         {"flavor_ram_mb", flavor->ram_mb},
+                         {"flavor_body", flavor->body},
+                         {"image", image},
+                         {"user_id", who->user_id},
+                         {"created", NowIso()},
+                         {"reservation_id", reservation_id},
+                         {"placement", "scheduling"}};
+        auto stored = co_await state_.CreateResource(rec);
+        if (!stored.ok()) co_return stored.error();
+        if (first_id.empty()) first_id = rec.id;
+        ++stats_.creates;
+        asio::co_spawn(executor_, Place(who->tenant, rec.id), [id = rec.id](std::exception_ptr e) {
+            if (!e) return;
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& x) {
+                spdlog::error("server {}: placement failed with an exception: {}", id, x.what());
+            }
+        });
+    }
+    if (reservation) co_return http::Response::Json(202, json{{"reservation_id", reservation_id}});
+    MemoryIdMap map;
+    Translator t(map, who->tenant, AgentUrls{who->api_base + "/compute/v2.1", who->api_base + "/image"});
+    json answer = {{"id", first_id},
+                   {"links", t.Links("servers", first_id)},
+                   {"OS-DCF:diskConfig", "MANUAL"},
+                   {"security_groups", json::array({{{"name", "default"}}})},
+                   {"adminPass", NewUuid().substr(0, 12)}};
+    auto r = http::Response::Json(202, json{{"server", answer}});
+    r.headers.Set("Location", t.SelfLink("servers", first_id));
+    co_return r;
+}
+
+asio::awaitable<void> NovaProxy::Place(std::string tenant, std::string id) {
+    auto rec = co_await state_.GetResource(tenant, id);
+    if (!rec.ok()) co_return;
+    const json request = rec->extra["request"];
+    const int mv = rec->extra.value("microversion", 1);
+    const std::string image = rec->extra.value("image", "");
+    const std::string flavor_name = rec->extra.value("flavor", "");
+    scheduler::FlavorNeed need{flavor_name, rec->extra.value("flavor_ram_mb", std::int64_t{0})};
+    scheduler::RetryPolicy policy;
+    policy.max_build_attempts = options_.max_build_attempts;
+    policy.max_samplings = options_.max_build_attempts * 2 + 2;
+    scheduler::Plan plan(need, policy);
+    asio::steady_timer timer(executor_);
+
+    // Writes the record; false when the user deleted the server meanwhile.
+    auto save = [this](state::ResourceRecord& r) -> asio::awaitable<bool> {
+        r.updated_at = NowMs();
+        auto put = co_await state_.PutResource(r);
+        if (put.ok()) {
+            r.revision = put->revision;
+            co_return true;
+        }
+        co_return false;
+    };
+    auto fail = [&](std::string message) -> asio::awaitable<void> {
+        ++stats_.placement_failures;
+        rec->status = "ERROR";
+        Extra(*rec)["placement"] = "failed";
+        Extra(*rec)["fault"] = json{{"code", 500}, {"message", message}, {"created", NowIso()}};
+        spdlog::warn("server {} of {}: {}", id, tenant, message);
+        co_await save(*rec);
+    };
+
+    while (true) {
+        if (plan.Exhausted()) {
+            std::string why = "No valid host was found. ";
+            co_await fail(why + "Exceeded maximum number of retries.");
+            co_return;
+        }
+        // One decision: d candidates from the peer sampling service, their loads, the better one.
+        auto names = gateway_.Candidates(plan.SampleSize());
+        std::vector<scheduler::CloudletLoad> loads;
+        for (const auto& n : names) {
+            if (plan.Excludes(n)) continue;
+            auto load = co_await gateway_.Load(n);
+            if (!load.ok()) continue;
+            auto pending = deciding_.Totals(n);
+            load->in_flight_ram_mb += pending.ram_mb;
+            load->in_flight_builds += pending.builds;
+            loads.push_back(std::move(load).value());
+        }
+        auto pick = plan.Next(loads, rng_);
+        if (!pick.ok()) {
+            if (plan.Exhausted()) {
+                co_await fail(pick.error().message);
+                co_return;
+            }
+            timer.expires_after(options_.poll);
+            co_await timer.async_wait(asio::use_awaitable);
+            continue;
+        }
+        const std::string target = loads[*pick].cloudlet;
+        const auto now = std::chrono::duration_cast<scheduler::InFlightLedger::Time>(
+            std::chrono::steady_clock::now().time_since_epoch());
+        auto deciding = deciding_.Reserve(target, std::max<std::int64_t>(need.ram_mb, 1), now);
+        auto release = [&] {
+            if (deciding.ok()) deciding_.Release(*deciding);
+        };
+
+        std::string failure;
+        auto copy = co_await ensure_image_(tenant, image, target);
+        auto flavor = co_await FindFlavor(target, tenant, flavor_name);
+        std::string cloudlet_id;
+        if (!copy.ok()) {
+            failure = "image " + image + " unavailable at " + target + ": " + copy.error().message;
+        } else if (!flavor.ok()) {
+            failure = "flavor " + flavor_name + " unavailable at " + target + ": " + flavor.error().message;
+        } else {
+            json body = request;
+            body["imageRef"] = *copy;
+            body["flavorRef"] = flavor->id;
+            CloudletCall call(Service::kCompute, http::Method::kPost, "/servers");
+            json wrapped = {{"server", body}};
+            call.body = http::DumpJson(wrapped);
+            call.microversion = MvString(mv);
+            call.reserve_ram_mb = need.ram_mb;
+            ++stats_.builds;
+            auto answer = co_await gateway_.Call(target, tenant, call);
+            if (!answer.ok()) {
+                failure = answer.error().message;
+            } else if (answer->status == 400 || answer->status == 403) {
+                release();
+                co_await fail(http::ErrorMessageOf(*answer));  // the request itself is wrong: no retry
+                co_return;
+            } else if (answer->status != 202) {
+                failure = "create answered " + std::to_string(answer->status) + ": " + http::ErrorMessageOf(*answer);
+            } else {
+                auto b = answer->JsonBody();
+                if (b.ok() && b->contains("server") && (*b)["server"].contains("id"))
+                    cloudlet_id = (*b)["server"]["id"].get<std::string>();
+                else
+                    failure = "create answered without a server id";
+                projects_[target + "/" + tenant] = ProjectOf(*answer);
+            }
+        }
+        release();
+
+        if (!cloudlet_id.empty()) {
+            rec->cloudlet = target;
+            rec->cloudlet_id = cloudlet_id;
+            Extra(*rec)["placement"] = "building";
+            if (!co_await save(*rec)) {  // deleted while we were building: undo
+                CloudletCall undo(Service::kCompute, http::Method::kDelete, "/servers/" + cloudlet_id);
+                (void)co_await gateway_.Call(target, tenant, undo);
+                co_return;
+            }
+            // Watch the build until it ends.
+            const auto deadline = std::chrono::steady_clock::now() + options_.build_timeout;
+            while (failure.empty()) {
+                timer.expires_after(options_.poll);
+                co_await timer.async_wait(asio::use_awaitable);
+                auto current = co_await state_.GetResource(tenant, id);
+                if (!current.ok() || current->cloudlet_id != cloudlet_id) co_return;  // deleted by the user
+                rec->revision = current->revision;
+                CloudletCall show(Service::kCompute, http::Method::kGet, "/servers/" + cloudlet_id);
+                show.microversion = "2.1";
+                auto answer = co_await gateway_.Call(target, tenant, show);
+                if (answer.ok() && answer->status == 200) {
+                    auto b = answer->JsonBody();
+                    json s = b.ok() && b->contains("server") ? (*b)["server"] : json::object();
+                    const std::string status = s.value("status", "");
+                    if (status == "ACTIVE") {
+                        rec->status = "ACTIVE";
+                        Extra(*rec)["placement"] = "placed";
+                        Extra(*rec)["values"] = s;
+                        co_await save(*rec);
+                        co_return;
+                    }
+                    if (status == "ERROR") {
+                        failure = s.contains("fault") ? s["fault"].value("message", "build failed") : "build failed";
+                    }
+                } else if (answer.ok() && answer->status == 404) {
+                    failure = "the server vanished from its cloudlet";
+                }
+                if (failure.empty() && std::chrono::steady_clock::now() > deadline) failure = "build timed out";
+            }
+            // A failed build leaves nothing behind: the record forgets it, then the cloudlet does.
+            ++stats_.build_failures;
+            rec->cloudlet.clear();
+            rec->cloudlet_id.clear();
+            Extra(*rec)["placement"] = "scheduling";
+            if (!co_await save(*rec)) {
+                CloudletCall undo(Service::kCompute, http::Method::kDelete, "/servers/" + cloudlet_id);
+                (void)co_await gateway_.Call(target, tenant, undo);
+                co_return;
+            }
+            CloudletCall undo(Service::kCompute, http::Method::kDelete, "/servers/" + cloudlet_id);
+            auto gone = co_await gateway_.Call(target, tenant, undo);
+            if (!gone.ok())
+                spdlog::warn("server {}: failed build at {} not deleted: {}", id, target, gone.error().message);
+        }
+        spdlog::info("server {} of {}: build at {} failed ({}); placing again", id, tenant, target, failure);
+        if (auto s = plan.OnBuildFailed(target, failure); !s.ok()) {
+            co_await fail(s.error().message);
+            co_return;
+        }
+    }
+}
+
+// ---- reads --------------------------------------------------------------------------------
+
+namespace {
+
+// A server not (or no longer) on any cloudlet, as Nova shows one that is scheduling or failed.
+json Synthesize(const state::ResourceRecord& r, const Translator& t, int mv) {
+    const json& x = r.extra;
+    const bool failed = r.status == "ERROR";
+    json flavor;
+    if (mv >= 47) {
+        const json fb = x.value("flavor_body", json::object());
+        flavor = {{"original_name", x.value("flavor", "")},
+                  {"ram", fb.value("ram", 0)},
+                  {"vcpus", fb.value("vcpus", 0)},
+                  {"disk", fb.value("disk", 0)},
+                  {"ephemeral", fb.value("OS-FLV-EXT-DATA:ephemeral", 0)},
+                  {"swap", fb.value("swap", "") == "" ? json(0) : fb["swap"]},
+                  {"extra_specs", json::object()}};
+    } else {
+        flavor = {{"id", x.value("flavor", "")}, {"links", t.Links("flavors", x.value("flavor", ""))}};
+    }
+    const std::string image = x.value("image", "");
+    json s = {
+        {"id", r.id},
+        {"name", x.value("request", json::object()).value("name", "")},
+        {"status", failed ? "ERROR" : "BUILD"},
+        {"tenant_id", r.tenant},
+        {"user_id", x.value("user_id", "")},
+        {"created", x.value("created", "")},
+        {"updated", x.value("created", "")},
+        {"hostId", ""},
+        {"addresses", json::object()},
+        {"accessIPv4", ""},
+        {"accessIPv6", ""},
+        {"links", t.Links("servers", r.id)},
+        {"image",
+         {{"id", image},
+          {"links", json::array({{{"rel", "bookmark"}, {"href", t.ComputeBookmarkBase() + "/images/" + image}}})}}},
+        {"flavor", flavor},
+        {"metadata", x.value("request", json::object()).value("metadata", json::object())},
+        {"progress", 0},
+        {"key_name", x.value("request", json::object()).value("key_name", json())},
+        {"config_drive", ""},
+        {"OS-DCF:diskConfig", "MANUAL"},
+        {"OS-EXT-AZ:availability_zone", ""},
+        {"OS-EXT-STS:task_state", failed ? json() : json("scheduling")},
+        {"OS-EXT-STS:vm_state", failed ? "error" : "building"},
+        {"OS-EXT-STS:power_state", 0},
+        {"OS-SRV-USG:launched_at", json()},
+        {"OS-SRV-USG:terminated_at", json()},
+        {"os-extended-volumes:volumes_attached", json::array()}};
+    if (mv >= 9) s["locked"] = false;
+    if (mv >= 19) s["description"] = x.value("request", json::object()).value("description", json());
+    if (mv >= 26) s["tags"] = json::array();
+    if (mv >= 63) s["trusted_image_certificates"] = json();
+    if (failed && x.contains("fault")) s["fault"] = x["fault"];
+    return s;
+}
+
+}  // namespace
+
+asio::awaitable<Result<http::Response>> NovaProxy::Show(http::Request& req) {
+    auto who = identity::CallerOf(req);
+    if (!who.ok()) co_return who.error();
+    const int mv = MicroversionOr1(req);
+    const std::string id = req.Param("server_id");
+    auto rec = co_await state_.GetResource(who->tenant, id);
+    if (!rec.ok() || rec->kind != "server") co_return NoServer(id);
+    MemoryIdMap map;
+    map.Add(Kind::kServer, rec->id, rec->cloudlet, rec->cloudlet_id);
+    const std::string image = rec->extra.value("image", "");
+    if (!rec->cloudlet.empty()) {
+        map.Add(Kind::kImage, image, rec->cloudlet, image);
+        co_await AddFlavors(map, rec->cloudlet, who->tenant);
+    }
+    Translator t(map, who->tenant, AgentUrls{who->api_base + "/compute/v2.1", who->api_base + "/image"});
+    if (rec->cloudlet.empty()) co_return http::Response::Json(200, json{{"server", Synthesize(*rec, t, mv)}});
+
+    CloudletCall call(Service::kCompute, http::Method::kGet, "/servers/" + rec->cloudlet_id);
+    call.microversion = MvString(mv);
+    auto answer = co_await gateway_.Call(rec->cloudlet, who->tenant, call);
+    if (!answer.ok()) {
+        // Like a server in a down cell: what the map knows, status UNKNOWN.
+        json s = Synthesize(*rec, t, mv);
+        s["status"] = "UNKNOWN";
+        co_return http::Response::Json(200, json{{"server", s}});
+    }
+    if (answer->status == 404) co_return NoServer(id);
+    if (answer->status != 200) co_return Relay(*answer);
+    auto body = answer->JsonBody();
+    if (!body.ok()) co_return MakeError(ErrorCode::kBadGateway, "malformed server body from " + rec->cloudlet);
+    // A failed build that is being placed again is still building, as far as the user can tell.
+    if ((*body)["server"].value("status", "") == "ERROR" && rec->extra.value("placement", "") != "placed" &&
+        rec->status != "ERROR")
+        co_return http::Response::Json(200, json{{"server", Synthesize(*rec, t, mv)}});
+    CloudletContext c{rec->cloudlet, ProjectOf(*answer)};
+    auto translated = t.ServerBodyToShoal(c, *body);
+    if (!translated.ok()) co_return translated.error();
+    co_return http::Response::Json(200, *translated);
+}
+
+asio::awaitable<Result<http::Response>> NovaProxy::List(http::Request& req) {
+    auto who = identity::CallerOf(req);
+    if (!who.ok()) co_return who.error();
+    const int mv = MicroversionOr1(req);
+    const std::string tenant = who->tenant;
+    auto records = co_await state_.ListResources(tenant, "server");
+    if (!records.ok()) co_return records.error();
+    auto images = co_await state_.ListResources(tenant, "image");
+
+    MemoryIdMap map;
+    std::set<std::string> cloudlets;
+    std::vector<KnownResource> known;
+    for (const auto& r : *records) {
+        if (r.cloudlet.empty()) continue;
+        map.Add(Kind::kServer, r.id, r.cloudlet, r.cloudlet_id);
+        cloudlets.insert(r.cloudlet);
+        known.push_back(KnownResource{r.id, r.cloudlet, r.cloudlet_id, r.extra.value("values", json::object())});
+    }
+    for (const auto& c : cloudlets) {
+        if (images.ok())
+            for (const auto& i : *images) map.Add(Kind::kImage, i.id, c, i.id);
+        co_await AddFlavors(map, c, tenant);
+    }
+    Translator t(map, tenant, AgentUrls{who->api_base + "/compute/v2.1", who->api_base + "/image"});
+    ListContext context{t, {}, std::move(known)};
+    for (const auto& c : cloudlets) {
+        auto p = projects_.find(c + "/" + tenant);
+        context.cloudlets.push_back(CloudletContext{c, p == projects_.end() ? "" : p->second});
+    }
+    ListRequest lr;
+    lr.kind =
+        req.path.ends_with("/detail") || req.path.ends_with("/detail/") ? ListKind::kServersDetail : ListKind::kServers;
+    for (const auto& [k, v] : req.query) lr.query.emplace_back(k, v);
+    lr.microversion = mv;
+    auto* ctx = &context;
+    auto fetch_list = [this, tenant, mv, ctx](const CloudletQuery& q) -> asio::awaitable<std::optional<json>> {
+        CloudletCall call(Service::kCompute, http::Method::kGet, q.path);
+        if (!q.query.empty()) call.path += "?" + EncodeQuery(q.query);
+        call.microversion = MvString(mv);
+        call.timeout = options_.list_timeout;
+        auto answer = co_await gateway_.Call(q.cloudlet, tenant, call);
+        if (!answer.ok() || answer->status != 200) co_return std::nullopt;
+        const std::string project = ProjectOf(*answer);
+        projects_[q.cloudlet + "/" + tenant] = project;
+        for (auto& c : ctx->cloudlets)
+            if (c.cloudlet == q.cloudlet) c.project_id = project;
+        auto body = answer->JsonBody();
+        if (!body.ok()) co_return std::nullopt;
+        co_return std::move(body).value();
+    };
+    auto fetch_one = [this, tenant, mv](const CloudletRef& ref) -> asio::awaitable<std::optional<json>> {
+        CloudletCall call(Service::kCompute, http::Method::kGet, "/servers/" + ref.id);
+        call.microversion = MvString(mv);
+        auto answer = co_await gateway_.Call(ref.cloudlet, tenant, call);
+        if (!answer.ok() || answer->status != 200) co_return std::nullopt;
+        auto body = answer->JsonBody();
+        if (!body.ok() || !body->contains("server")) co_return std::nullopt;
+        co_return (*body)["server"];
+    };
+    auto page = co_await RunListPage(lr, context, fetch_list, fetch_one);
+    if (!page.ok()) co_return page.error();
+    co_return http::Response::Json(200, *page);
+}
+
+// ---- writes on one server -------------------------------------------------------------------
+
+asio::awaitable<Result<http::Response>> NovaProxy::Remove(http::Request& req) {
+    auto who = identity::CallerOf(req);
+    if (!who.ok()) co_return who.error();
+    const std::string id = req.Param("server_id");
+    auto rec = co_await state_.GetResource(who->tenant, id);
+    if (!rec.ok() || rec->kind != "server") co_return NoServer(id);
+    if (!rec->cloudlet.empty()) {
+        CloudletCall call(Service::kCompute, http::Method::kDelete, "/servers/" + rec->cloudlet_id);
+        auto answer = co_await gateway_.Call(rec->cloudlet, who->tenant, call);
+        if (!answer.ok())
+            co_return Error{ErrorCode::kUnavailable,
+                            "the cloudlet holding server " + id + " cannot be reached: " + answer.error().message};
+        if (answer->status >= 300 && answer->status != 404) co_return Relay(*answer);
+    }
+    // A placement still running sees the record gone and deletes whatever it built.
+    auto gone = co_await state_.DeleteResource(who->tenant, id);
+    if (!gone.ok()) co_return gone.error();
+    co_return http::Response::Empty(204);
+}
+
+asio::awaitable<Result<http::Response>> NovaProxy::Update(http::Request& req) {
+    auto who = identity::CallerOf(req);
+    if (!who.ok()) co_return who.error();
+    const std::string id = req.Param("server_id");
+    auto rec = co_await state_.GetResource(who->tenant, id);
+    if (!rec.ok() || rec->kind != "server") co_return NoServer(id);
+    if (rec->cloudlet.empty() || rec->extra.value("placement", "") != "placed")
+        co_return MakeError(ErrorCode::kConflict, "Cannot update instance " + id + " while it is in vm_state building");
+    CloudletCall call(Service::kCompute, http::Method::kPut, "/servers/" + rec->cloudlet_id);
+    call.body = req.body;
+    call.microversion = MvString(MicroversionOr1(req));
+    auto answer = co_await gateway_.Call(rec->cloudlet, who->tenant, call);
+    if (!answer.ok()) co_return answer.error();
+    if (answer->status != 200) co_return Relay(*answer);
+    MemoryIdMap map;
+    map.Add(Kind::kServer, rec->id, rec->cloudlet, rec->cloudlet_id);
+    map.Add(Kind::kImage, rec->extra.value("image", ""), rec->cloudlet, rec->extra.value("image", ""));
+    co_await AddFlavors(map, rec->cloudlet, who->tenant);
+    Translator t(map, who->tenant, AgentUrls{who->api_base + "/compute/v2.1", who->api_base + "/image"});
+    auto body = answer->JsonBody();
+    if (!body.ok()) co_return MakeError(ErrorCode::kBadGateway, "malformed server body");
+    auto translated = t.ServerBodyToShoal(CloudletContext{rec->cloudlet, ProjectOf(*answer)}, *body);
+    if (!translated.ok()) co_return translated.error();
+    co_return http::Response::Json(200, *translated);
+}
+
+asio::awaitable<Result<http::Response>> NovaProxy::Action(http::Request& req) {
+    auto who = identity::CallerOf(req);
+    if (!who.ok()) co_return who.error();
+    const std::string id = req.Param("server_id");
+    auto rec = co_await state_.GetResource(who->tenant, id);
+    if (!rec.ok() || rec->kind != "server") co_return NoServer(id);
+    auto body = req.JsonBody();
+    if (!body.ok() || !body->is_object() || body->empty())
+        co_return MakeError(ErrorCode::kBadRequest, "Malformed request body");
+    if (rec->cloudlet.empty() || rec->extra.value("placement", "") != "placed")
+        co_return MakeError(ErrorCode::kConflict, "Cannot '" + body->begin().key() + "' instance " + id +
+                                                      " while it is in vm_state building");
+    MemoryIdMap map;
+    map.Add(Kind::kServer, rec->id, rec->cloudlet, rec->cloudlet_id);
+    auto images = co_await state_.ListResources(who->tenant, "image");
+    if (images.ok())
+        for (const auto& i : *images) map.Add(Kind::kImage, i.id, rec->cloudlet, i.id);
+    co_await AddFlavors(map, rec->cloudlet, who->tenant);
+    Translator t(map, who->tenant, AgentUrls{who->api_base + "/compute/v2.1", who->api_base + "/image"});
+    CloudletContext c{rec->cloudlet, ""};
+    auto translated = t.ActionToCloudlet(c, *body);
+    if (!translated.ok()) co_return translated.error();
+    CloudletCall call(Service::kCompute, http::Method::kPost, "/servers/" + rec->cloudlet_id + "/action");
+    call.body = http::DumpJson(*translated);
+    call.microversion = MvString(MicroversionOr1(req));
+    auto answer = co_await gateway_.Call(rec->cloudlet, who->tenant, call);
+    if (!answer.ok()) co_return answer.error();
+    co_return Relay(*answer);
+}
+
+}  // namespace shoal::compute

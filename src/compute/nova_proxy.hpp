@@ -1,0 +1,105 @@
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "cloudlet/cloudlet_gateway.hpp"
+#include "compute/id_translation.hpp"
+#include "http/router.hpp"
+#include "scheduler/in_flight_ledger.hpp"
+#include "scheduler/power_of_two.hpp"
+#include "state/tenant_state.hpp"
+
+namespace shoal::compute {
+
+struct NovaProxyOptions {
+    int max_build_attempts = 3;                        // builds per server before it goes ERROR
+    std::chrono::milliseconds build_timeout{180'000};  // a build not ACTIVE by then has failed
+    std::chrono::milliseconds list_timeout{10'000};    // a cloudlet slower than this is a down cell
+    std::chrono::milliseconds poll{500};               // build progress checks
+    std::chrono::seconds flavor_cache{300};
+};
+
+// The image a boot needs, at the chosen cloudlet: its copy's id there (imported if needed).
+using EnsureImage = std::function<boost::asio::awaitable<Result<std::string>>(
+    std::string tenant, std::string image, std::string cloudlet)>;
+
+// The agent's Nova v2.1 (paper IV-E, IV-G), served at the tenant's home agent. A server create is
+// answered at once with a shoal id; each instance is then placed by power of two choices over
+// cloudlet loads, built at the chosen cloudlet through its agent, watched until ACTIVE, and on a
+// failed build deleted there and placed again elsewhere (a bounded number of times), so no orphan
+// is left. Reads merge the tenant's cloudlets (list_merge); everything else goes to the cloudlet
+// that holds the server. Ids and links are translated both ways (id_translation). Flavors are
+// matched across cloudlets by name, and a flavor's shoal id is its name. docs/compute.md.
+class NovaProxy {
+public:
+    struct Stats {
+        std::uint64_t creates = 0;             // instances accepted
+        std::uint64_t builds = 0;              // builds sent to cloudlets
+        std::uint64_t build_failures = 0;      // builds that went ERROR or timed out (then re-placed)
+        std::uint64_t placement_failures = 0;  // instances that ended ERROR
+    };
+
+    NovaProxy(boost::asio::any_io_executor executor,
+              cloudlet::CloudletGateway& gateway,
+              state::TenantState& state,
+              EnsureImage ensure_image,
+              NovaProxyOptions options = {});
+    ~NovaProxy();
+
+    void AddRoutes(http::Router& router);  // under /compute
+    const Stats& GetStats() const { return stats_; }
+    static constexpr int kMaxMicroversion = 79;
+
+private:
+    struct Flavor {
+        std::string id;  // the cloudlet's
+        std::string name;
+        std::int64_t ram_mb = 0;
+        nlohmann::json body;  // the cloudlet's detailed flavor
+    };
+    struct FlavorList {
+        std::chrono::steady_clock::time_point fetched;
+        std::vector<Flavor> flavors;
+    };
+
+    boost::asio::awaitable<Result<http::Response>> Versions(http::Request& req);
+    boost::asio::awaitable<Result<http::Response>> Create(http::Request& req);
+    boost::asio::awaitable<Result<http::Response>> List(http::Request& req);
+    boost::asio::awaitable<Result<http::Response>> Show(http::Request& req);
+    boost::asio::awaitable<Result<http::Response>> Update(http::Request& req);
+    boost::asio::awaitable<Result<http::Response>> Remove(http::Request& req);
+    boost::asio::awaitable<Result<http::Response>> Action(http::Request& req);
+    boost::asio::awaitable<Result<http::Response>> Flavors(http::Request& req);
+    boost::asio::awaitable<Result<http::Response>> ShowFlavor(http::Request& req);
+    boost::asio::awaitable<Result<http::Response>> FlavorExtraSpecs(http::Request& req);
+
+    // One instance's placement, from scheduling to ACTIVE or ERROR (runs detached).
+    boost::asio::awaitable<void> Place(std::string tenant, std::string id);
+    boost::asio::awaitable<Result<std::vector<Flavor>>> FlavorsAt(std::string cloudlet, std::string tenant);
+    boost::asio::awaitable<Result<Flavor>> FindFlavor(std::string cloudlet, std::string tenant, std::string ref);
+    boost::asio::awaitable<void> AddFlavors(MemoryIdMap& map, std::string cloudlet, std::string tenant);
+
+    boost::asio::any_io_executor executor_;
+    cloudlet::CloudletGateway& gateway_;
+    state::TenantState& state_;
+    EnsureImage ensure_image_;
+    NovaProxyOptions options_;
+    // Decisions made here whose create has not reached the chosen cloudlet yet: a burst from one
+    // tenant (all placed at its home) must not herd onto the cloudlet that looked emptiest.
+    scheduler::InFlightLedger deciding_{std::chrono::minutes(10)};
+    std::map<std::string, FlavorList, std::less<>> flavors_;
+    std::map<std::string, std::string, std::less<>> projects_;  // "cloudlet/tenant" -> project id there
+    Rng rng_;
+    Stats stats_;
+};
+
+}  // namespace shoal::compute

@@ -1,0 +1,498 @@
+#include "image/glance_proxy.hpp"
+
+#include <openssl/hmac.h>
+#include <spdlog/spdlog.h>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <chrono>
+#include <set>
+
+#include "common/ids.hpp"
+#include "compute/id_translation.hpp"
+#include "compute/list_runner.hpp"
+#include "http/errors.hpp"
+#include "identity/caller.hpp"
+
+namespace shoal::image {
+namespace {
+
+using nlohmann::json;
+namespace asio = boost::asio;
+using cloudlet::CloudletCall;
+using cloudlet::Service;
+
+std::int64_t NowMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+Error NoImage(const std::string& id) {
+    return MakeError(ErrorCode::kNotFound, "No image found with ID " + id);
+}
+
+// The cloudlet's answer as the user's: status, body and the headers Glance clients read.
+http::Response Relay(const http::Response& from) {
+    http::Response r;
+    r.status = from.status;
+    r.body = from.body;
+    for (const char* h :
+         {"Content-Type", "Content-MD5", "Location", "OpenStack-image-import-methods", "OpenStack-image-store-ids"})
+        if (auto v = from.headers.Get(h)) r.headers.Set(h, std::string(*v));
+    return r;
+}
+
+std::string ProjectOf(const http::Response& r) {
+    auto v = r.headers.Get(cloudlet::kCloudletProjectHeader);
+    return v ? std::string(*v) : std::string();
+}
+
+// An image body in shoal space: the copy's id is the shoal id already; owner becomes the tenant.
+Result<json> ToShoal(const std::string& tenant,
+                     const std::string& cloudlet,
+                     const std::string& project,
+                     const json& image) {
+    compute::MemoryIdMap map;
+    if (image.contains("id") && image["id"].is_string())
+        map.Add(compute::Kind::kImage, image["id"].get<std::string>(), cloudlet, image["id"].get<std::string>());
+    compute::Translator t(map, tenant, compute::AgentUrls{});
+    return t.ImageToShoal(compute::CloudletContext{cloudlet, project}, image);
+}
+
+// Relay, with a JSON image body translated.
+http::Response RelayImage(const http::Response& from, const std::string& tenant, const std::string& cloudlet) {
+    auto r = Relay(from);
+    if (from.status >= 200 && from.status < 300) {
+        auto body = from.JsonBody();
+        if (body.ok() && body->is_object()) {
+            auto t = ToShoal(tenant, cloudlet, ProjectOf(from), *body);
+            if (t.ok()) r.body = http::DumpJson(*t);
+        }
+    }
+    return r;
+}
+
+json VersionsDocument(const http::Request& r) {
+    const std::string base = "http://" + std::string(r.headers.Get("Host").value_or("localhost")) + "/image/v2/";
+    json versions = json::array();
+    for (const char* v : {"2.16", "2.15", "2.14", "2.9", "2.7", "2.6", "2.5", "2.4", "2.3", "2.2", "2.1", "2.0"}) {
+        versions.push_back({{"id", std::string("v") + v},
+                            {"status", std::string(v) == "2.16" ? "CURRENT" : "SUPPORTED"},
+                            {"links", json::array({{{"rel", "self"}, {"href", base}}})}});
+    }
+    return json{{"versions", versions}};
+}
+
+std::string StatusOf(const http::Response& r) {
+    auto body = r.JsonBody();
+    return body.ok() && body->is_object() ? body->value("status", "") : "";
+}
+
+std::string Hex(const unsigned char* p, unsigned n) {
+    static const char* d = "0123456789abcdef";
+    std::string s;
+    for (unsigned i = 0; i < n; ++i) {
+        s += d[p[i] >> 4];
+        s += d[p[i] & 15];
+    }
+    return s;
+}
+
+}  // namespace
+
+GlanceProxy::GlanceProxy(asio::any_io_executor executor,
+                         cloudlet::CloudletGateway& gateway,
+                         state::TenantState& state,
+                         GlanceProxyOptions options,
+                         SelfApiUrl self_api_url)
+    : executor_(std::move(executor)),
+      gateway_(gateway),
+      state_(state),
+      options_(std::move(options)),
+      self_api_url_(std::move(self_api_url)) {}
+
+void GlanceProxy::AddRoutes(http::Router& router) {
+    using M = http::Method;
+    auto bind = [this](auto fn) {
+        return [this, fn](http::Request& r) -> asio::awaitable<Result<http::Response>> { return (this->*fn)(r); };
+    };
+    router.SetErrorStyle("/image", http::ErrorStyle::kGlance);
+    router.Add(M::kGet, "/image/v2/images", bind(&GlanceProxy::List));
+    router.Add(M::kPost, "/image/v2/images", bind(&GlanceProxy::Create));
+    router.Add(M::kGet, "/image/v2/images/{image_id}", bind(&GlanceProxy::Show));
+    router.Add(M::kPatch, "/image/v2/images/{image_id}", bind(&GlanceProxy::Update));
+    router.Add(M::kDelete, "/image/v2/images/{image_id}", bind(&GlanceProxy::Remove));
+    http::RouteOptions upload;
+    upload.max_body_bytes = std::size_t{8} << 30;
+    router.Add(M::kPut, "/image/v2/images/{image_id}/file", bind(&GlanceProxy::Upload), upload);
+    router.Add(M::kGet, "/image/v2/images/{image_id}/file", bind(&GlanceProxy::Download));
+    router.Add(M::kPut, "/image/v2/images/{image_id}/tags/{tag}", bind(&GlanceProxy::Tags));
+    router.Add(M::kDelete, "/image/v2/images/{image_id}/tags/{tag}", bind(&GlanceProxy::Tags));
+    for (const char* p : {"/image/v2/schemas/image", "/image/v2/schemas/images", "/image/v2/schemas/member",
+                          "/image/v2/schemas/members", "/image/v2/info/import", "/image/v2/info/stores"})
+        router.Add(M::kGet, p, bind(&GlanceProxy::HomeCloudlet));
+    router.Add(M::kGet, "/image/shoal-data/{tenant}/{image_id}", bind(&GlanceProxy::Data));
+    // Version discovery: what Glance's versions.py answers (300 at the root), on this agent's URL.
+    router.Add(M::kGet, "/image", [](http::Request& r) -> asio::awaitable<Result<http::Response>> {
+        co_return http::Response::Json(300, VersionsDocument(r));
+    });
+    router.Add(M::kGet, "/image/versions", [](http::Request& r) -> asio::awaitable<Result<http::Response>> {
+        co_return http::Response::Json(200, VersionsDocument(r));
+    });
+}
+
+asio::awaitable<Result<http::Response>> GlanceProxy::Create(http::Request& req) {
+    auto who = identity::CallerOf(req);
+    if (!who.ok()) co_return who.error();
+    auto body = req.JsonBody();
+    if (!body.ok() || !body->is_object())
+        co_return MakeError(ErrorCode::kBadRequest, "Body must be a JSON object describing the image");
+    std::string id;
+    if (body->contains("id")) {
+        if (!(*body)["id"].is_string() || !IsUuid((*body)["id"].get<std::string>()))
+            co_return MakeError(ErrorCode::kBadRequest, "Invalid id: must be a UUID");
+        id = (*body)["id"].get<std::string>();
+        if (co_await state_.GetResource(who->tenant, id))
+            co_return MakeError(ErrorCode::kConflict, "Image with identifier " + id + " already exists!");
+    } else {
+        id = NewUuid();
+    }
+    (*body)["id"] = id;
+    const std::string home = gateway_.SelfId();
+    CloudletCall call(Service::kImage, http::Method::kPost, "/v2/images");
+    call.body = http::DumpJson(*body);
+    auto answer = co_await gateway_.Call(home, who->tenant, call);
+    if (!answer.ok()) co_return answer.error();
+    if (answer->status != 201) co_return Relay(*answer);
+
+    // Recorded only once the cloudlet holds it: a failed create leaves nothing to clean.
+    state::ResourceRecord rec;
+    rec.id = id;
+    rec.tenant = who->tenant;
+    rec.kind = "image";
+    rec.cloudlet = home;
+    rec.cloudlet_id = id;
+    rec.status = "queued";
+    rec.created_at = rec.updated_at = NowMs();
+    auto created = answer->JsonBody();
+    if (created.ok()) rec.extra = json{{"values", *created}};
+    auto stored = co_await state_.CreateResource(rec);
+    if (!stored.ok()) {
+        CloudletCall undo(Service::kImage, http::Method::kDelete, "/v2/images/" + id);
+        (void)co_await gateway_.Call(home, who->tenant, undo);
+        co_return stored.error();
+    }
+    state::ImageLocation loc;
+    loc.image_id = id;
+    loc.tenant = who->tenant;
+    loc.cloudlet = home;
+    loc.cloudlet_id = id;
+    loc.status = "primary";
+    loc.updated_at = NowMs();
+    (void)co_await state_.PutImageLocation(loc);
+    co_return RelayImage(*answer, who->tenant, home);
+}
+
+asio::awaitable<Result<http::Response>> GlanceProxy::Show(http::Request& req) {
+    auto who = identity::CallerOf(req);
+    if (!who.ok()) co_return who.error();
+    const std::string id = req.Param("image_id");
+    auto rec = co_await state_.GetResource(who->tenant, id);
+    if (!rec.ok() || rec->kind != "image") co_return NoImage(id);
+    CloudletCall call(Service::kImage, http::Method::kGet, "/v2/images/" + id);
+    auto answer = co_await gateway_.Call(rec->cloudlet, who->tenant, call);
+    if (!answer.ok()) co_return answer.error();
+    co_return RelayImage(*answer, who->tenant, rec->cloudlet);
+}
+
+asio::awaitable<Result<http::Response>> GlanceProxy::List(http::Request& req) {
+    auto who = identity::CallerOf(req);
+    if (!who.ok()) co_return who.error();
+    auto records = co_await state_.ListResources(who->tenant, "image");
+    if (!records.ok()) co_return records.error();
+
+    // The primary copies are the list: other copies are skipped by the merge as unmapped rows.
+    compute::MemoryIdMap map;
+    std::set<std::string> cloudlets;
+    std::vector<compute::KnownResource> known;
+    for (const auto& r : *records) {
+        map.Add(compute::Kind::kImage, r.id, r.cloudlet, r.cloudlet_id);
+        cloudlets.insert(r.cloudlet);
+        compute::KnownResource k{r.id, r.cloudlet, r.cloudlet_id, r.extra.value("values", json::object())};
+        known.push_back(std::move(k));
+    }
+    compute::AgentUrls urls{who->api_base + "/compute/v2.1", who->api_base + "/image"};
+    compute::Translator translator(map, who->tenant, urls);
+    compute::ListContext context{translator, {}, std::move(known)};
+    for (const auto& c : cloudlets) context.cloudlets.push_back(compute::CloudletContext{c, ""});
+
+    compute::ListRequest lr;
+    lr.kind = compute::ListKind::kImages;
+    for (const auto& [k, v] : req.query) lr.query.emplace_back(k, v);
+    lr.default_limit = 25;
+    const std::string tenant = who->tenant;
+    auto fetch_list = [this, tenant](const compute::CloudletQuery& q) -> asio::awaitable<std::optional<json>> {
+        CloudletCall call(Service::kImage, http::Method::kGet, q.path);
+        if (!q.query.empty()) call.path += "?" + compute::EncodeQuery(q.query);
+        call.timeout = std::chrono::milliseconds(10'000);
+        auto answer = co_await gateway_.Call(q.cloudlet, tenant, call);
+        if (!answer.ok() || answer->status != 200) co_return std::nullopt;
+        auto body = answer->JsonBody();
+        if (!body.ok()) co_return std::nullopt;
+        co_return std::move(body).value();
+    };
+    auto fetch_one = [this, tenant](const compute::CloudletRef& ref) -> asio::awaitable<std::optional<json>> {
+        CloudletCall call(Service::kImage, http::Method::kGet, "/v2/images/" + ref.id);
+        auto answer = co_await gateway_.Call(ref.cloudlet, tenant, call);
+        if (!answer.ok() || answer->status != 200) co_return std::nullopt;
+        auto body = answer->JsonBody();
+        if (!body.ok()) co_return std::nullopt;
+        co_return std::move(body).value();
+    };
+    auto page = co_await compute::RunListPage(lr, context, fetch_list, fetch_one);
+    if (!page.ok()) co_return page.error();
+    // Owner: every listed image is the tenant's.
+    if (page->contains("images"))
+        for (auto& i : (*page)["images"])
+            if (i.is_object() && i.contains("owner")) i["owner"] = tenant;
+    co_return http::Response::Json(200, *page);
+}
+
+asio::awaitable<Result<http::Response>> GlanceProxy::Update(http::Request& req) {
+    auto who = identity::CallerOf(req);
+    if (!who.ok()) co_return who.error();
+    const std::string id = req.Param("image_id");
+    auto rec = co_await state_.GetResource(who->tenant, id);
+    if (!rec.ok() || rec->kind != "image") co_return NoImage(id);
+    auto locations = co_await state_.ListImageLocations(who->tenant, id);
+    CloudletCall call(Service::kImage, http::Method::kPatch, "/v2/images/" + id);
+    call.body = req.body;
+    call.content_type =
+        std::string(req.headers.Get("Content-Type").value_or("application/openstack-images-v2.1-json-patch"));
+    auto answer = co_await gateway_.Call(rec->cloudlet, who->tenant, call);
+    if (!answer.ok()) co_return answer.error();
+    if (answer->status == 200 && locations.ok()) {
+        // The other copies follow the primary (best effort: a copy is only ever booted from).
+        for (const auto& l : *locations) {
+            if (l.cloudlet == rec->cloudlet) continue;
+            auto copy = call;
+            auto r = co_await gateway_.Call(l.cloudlet, who->tenant, copy);
+            if (!r.ok() || r->status != 200) spdlog::warn("image {}: update of the copy at {} failed", id, l.cloudlet);
+        }
+    }
+    co_return RelayImage(*answer, who->tenant, rec->cloudlet);
+}
+
+asio::awaitable<Result<http::Response>> GlanceProxy::Remove(http::Request& req) {
+    auto who = identity::CallerOf(req);
+    if (!who.ok()) co_return who.error();
+    const std::string id = req.Param("image_id");
+    auto rec = co_await state_.GetResource(who->tenant, id);
+    if (!rec.ok() || rec->kind != "image") co_return NoImage(id);
+    auto locations = co_await state_.ListImageLocations(who->tenant, id);
+    if (!locations.ok()) co_return locations.error();
+    // Every copy goes; one that cannot be reached keeps the image listed, so a retry finishes.
+    std::vector<state::ImageLocation> copies = *locations;
+    bool primary_listed = false;
+    for (const auto& l : copies) primary_listed |= l.cloudlet == rec->cloudlet;
+    if (!primary_listed) copies.push_back(state::ImageLocation{id, who->tenant, rec->cloudlet, id, "primary", 0, 0});
+    for (const auto& l : copies) {
+        CloudletCall call(Service::kImage, http::Method::kDelete, "/v2/images/" + l.cloudlet_id);
+        auto answer = co_await gateway_.Call(l.cloudlet, who->tenant, call);
+        if (!answer.ok())
+            co_return Error{ErrorCode::kUnavailable, "image copy at " + l.cloudlet + ": " + answer.error().message};
+        if (answer->status == 403 && l.cloudlet == rec->cloudlet) co_return Relay(*answer);  // protected
+        if (answer->status >= 300 && answer->status != 404)
+            co_return Error{http::ErrorCodeOfStatus(answer->status), http::ErrorMessageOf(*answer)};
+        (void)co_await state_.DeleteImageLocation(who->tenant, id, l.cloudlet);
+    }
+    auto gone = co_await state_.DeleteResource(who->tenant, id);
+    if (!gone.ok()) co_return gone.error();
+    co_return http::Response::Empty(204);
+}
+
+asio::awaitable<Result<http::Response>> GlanceProxy::Upload(http::Request& req) {
+    auto who = identity::CallerOf(req);
+    if (!who.ok()) co_return who.error();
+    const std::string id = req.Param("image_id");
+    auto rec = co_await state_.GetResource(who->tenant, id);
+    if (!rec.ok() || rec->kind != "image") co_return NoImage(id);
+    CloudletCall call(Service::kImage, http::Method::kPut, "/v2/images/" + id + "/file");
+    call.body = std::move(req.body);
+    call.content_type = std::string(req.headers.Get("Content-Type").value_or("application/octet-stream"));
+    call.timeout = std::chrono::milliseconds(600'000);
+    auto answer = co_await gateway_.Call(rec->cloudlet, who->tenant, call);
+    if (!answer.ok()) co_return answer.error();
+    co_return Relay(*answer);
+}
+
+asio::awaitable<Result<http::Response>> GlanceProxy::Download(http::Request& req) {
+    auto who = identity::CallerOf(req);
+    if (!who.ok()) co_return who.error();
+    const std::string id = req.Param("image_id");
+    auto rec = co_await state_.GetResource(who->tenant, id);
+    if (!rec.ok() || rec->kind != "image") co_return NoImage(id);
+    CloudletCall call(Service::kImage, http::Method::kGet, "/v2/images/" + id + "/file");
+    call.accept = "*/*";
+    call.timeout = std::chrono::milliseconds(600'000);
+    auto answer = co_await gateway_.Call(rec->cloudlet, who->tenant, call);
+    if (!answer.ok()) co_return answer.error();
+    co_return Relay(*answer);
+}
+
+asio::awaitable<Result<http::Response>> GlanceProxy::Tags(http::Request& req) {
+    auto who = identity::CallerOf(req);
+    if (!who.ok()) co_return who.error();
+    const std::string id = req.Param("image_id");
+    auto rec = co_await state_.GetResource(who->tenant, id);
+    if (!rec.ok() || rec->kind != "image") co_return NoImage(id);
+    CloudletCall call(Service::kImage, req.method, "/v2/images/" + id + "/tags/" + http::UrlEncode(req.Param("tag")));
+    auto answer = co_await gateway_.Call(rec->cloudlet, who->tenant, call);
+    if (!answer.ok()) co_return answer.error();
+    co_return Relay(*answer);
+}
+
+asio::awaitable<Result<http::Response>> GlanceProxy::HomeCloudlet(http::Request& req) {
+    auto who = identity::CallerOf(req);
+    if (!who.ok()) co_return who.error();
+    CloudletCall call(Service::kImage, http::Method::kGet, req.path.substr(std::string_view("/image").size()));
+    auto answer = co_await gateway_.Call(gateway_.SelfId(), who->tenant, call);
+    if (!answer.ok()) co_return answer.error();
+    co_return Relay(*answer);
+}
+
+// ---- copies ------------------------------------------------------------------------------
+
+std::string GlanceProxy::DataSignature(const std::string& tenant,
+                                       const std::string& image_id,
+                                       std::int64_t expires) const {
+    const std::string msg = "shoal/image-data/v1\n" + tenant + "\n" + image_id + "\n" + std::to_string(expires);
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    HMAC(EVP_sha256(), options_.secret.data(), static_cast<int>(options_.secret.size()),
+         reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), mac, &len);
+    return Hex(mac, len);
+}
+
+std::string GlanceProxy::DataUrl(const std::string& tenant, const std::string& image_id) const {
+    const std::int64_t expires = NowMs() / 1000 + options_.data_url_ttl.count();
+    return self_api_url_() + std::string(kDataPrefix) + http::UrlEncode(tenant) + "/" + http::UrlEncode(image_id) +
+           "?expires=" + std::to_string(expires) + "&sig=" + DataSignature(tenant, image_id, expires);
+}
+
+asio::awaitable<Result<http::Response>> GlanceProxy::Data(http::Request& req) {
+    const std::string tenant = req.Param("tenant");
+    const std::string id = req.Param("image_id");
+    const auto expires_text = req.Query("expires");
+    const auto sig = req.Query("sig");
+    std::int64_t expires = 0;
+    try {
+        if (expires_text) expires = std::stoll(std::string(*expires_text));
+    } catch (const std::exception&) {
+        expires = 0;
+    }
+    // Glance fetches this without a token: the signature is the capability.
+    if (!sig || expires < NowMs() / 1000 || *sig != DataSignature(tenant, id, expires))
+        co_return MakeError(ErrorCode::kForbidden, "invalid or expired image data URL");
+    auto rec = co_await state_.GetResource(tenant, id);
+    if (!rec.ok() || rec->kind != "image") co_return NoImage(id);
+    CloudletCall call(Service::kImage, http::Method::kGet, "/v2/images/" + id + "/file");
+    call.accept = "*/*";
+    call.timeout = std::chrono::milliseconds(600'000);
+    auto answer = co_await gateway_.Call(rec->cloudlet, tenant, call);
+    if (!answer.ok()) co_return answer.error();
+    http::Response r = Relay(*answer);
+    if (r.status == 200) r.headers.Set("Content-Type", "application/octet-stream");
+    co_return r;
+}
+
+asio::awaitable<Result<std::string>> GlanceProxy::EnsureCopy(std::string tenant,
+                                                             std::string image_id,
+                                                             std::string cloudlet) {
+    auto locations = co_await state_.ListImageLocations(tenant, image_id);
+    if (locations.ok())
+        for (const auto& l : *locations)
+            if (l.cloudlet == cloudlet && (l.status == "primary" || l.status == "active")) co_return l.cloudlet_id;
+    // A named function object: g++ 12 mishandles a capturing lambda built inside co_await.
+    cloudlet::SingleFlight<Result<std::string>>::Start start = [this, tenant, image_id, cloudlet]() {
+        return Import(tenant, image_id, cloudlet);
+    };
+    std::string key = tenant + "/" + image_id + "/" + cloudlet;
+    co_return co_await imports_.Do(std::move(key), std::move(start));
+}
+
+asio::awaitable<Result<std::string>> GlanceProxy::Import(std::string tenant,
+                                                         std::string image_id,
+                                                         std::string cloudlet) {
+    auto rec = co_await state_.GetResource(tenant, image_id);
+    if (!rec.ok() || rec->kind != "image") co_return NoImage(image_id);
+    if (rec->cloudlet == cloudlet) co_return image_id;
+    CloudletCall show(Service::kImage, http::Method::kGet, "/v2/images/" + image_id);
+    auto primary = co_await gateway_.Call(rec->cloudlet, tenant, show);
+    if (!primary.ok()) co_return primary.error();
+    auto source = primary->JsonBody();
+    if (primary->status != 200 || !source.ok()) co_return NoImage(image_id);
+    if (source->value("status", "") != "active")
+        co_return MakeError(ErrorCode::kBadRequest, "Image " + image_id + " is not active.");
+
+    json copy = {{"id", image_id}, {"visibility", "private"}};
+    for (const char* k : {"name", "disk_format", "container_format", "min_disk", "min_ram", "os_distro", "os_type",
+                          "architecture", "hw_disk_bus", "hw_video_model"})
+        if (source->contains(k) && !(*source)[k].is_null()) copy[k] = (*source)[k];
+    state::ImageLocation loc{image_id, tenant, cloudlet, image_id, "importing", NowMs(), 0};
+    (void)co_await state_.PutImageLocation(loc);
+    auto fail = [&](Error e) -> asio::awaitable<Result<std::string>> {
+        CloudletCall undo(Service::kImage, http::Method::kDelete, "/v2/images/" + image_id);
+        (void)co_await gateway_.Call(cloudlet, tenant, undo);
+        (void)co_await state_.DeleteImageLocation(tenant, image_id, cloudlet);
+        spdlog::warn("image {}: import into {} failed: {}", image_id, cloudlet, e.message);
+        co_return e;
+    };
+
+    CloudletCall create(Service::kImage, http::Method::kPost, "/v2/images");
+    create.body = http::DumpJson(copy);
+    auto made = co_await gateway_.Call(cloudlet, tenant, create);
+    if (!made.ok()) co_return co_await fail(made.error());
+    std::string status = "queued";
+    if (made->status == 409) {  // an earlier attempt got this far
+        auto again = co_await gateway_.Call(cloudlet, tenant, show);
+        if (!again.ok() || again->status != 200)
+            co_return co_await fail(MakeError(ErrorCode::kConflict, "copy exists"));
+        status = StatusOf(*again);
+    } else if (made->status != 201) {
+        co_return co_await fail(MakeError(http::ErrorCodeOfStatus(made->status), http::ErrorMessageOf(*made)));
+    }
+    if (status == "queued") {
+        json import = {{"method", {{"name", "web-download"}, {"uri", DataUrl(tenant, image_id)}}}};
+        CloudletCall start(Service::kImage, http::Method::kPost, "/v2/images/" + image_id + "/import");
+        start.body = http::DumpJson(import);
+        auto started = co_await gateway_.Call(cloudlet, tenant, start);
+        if (!started.ok()) co_return co_await fail(started.error());
+        if (started->status != 202)
+            co_return co_await fail(
+                MakeError(http::ErrorCodeOfStatus(started->status), http::ErrorMessageOf(*started)));
+    }
+    // Glance imports in the background: poll until the copy is active.
+    const auto deadline = std::chrono::steady_clock::now() + options_.import_timeout;
+    asio::steady_timer timer(executor_);
+    while (true) {
+        auto now = co_await gateway_.Call(cloudlet, tenant, show);
+        if (now.ok() && now->status == 200) {
+            auto s = StatusOf(*now);
+            if (s == "active") break;
+            if (s == "killed" || s == "deleted" || s == "deactivated")
+                co_return co_await fail(MakeError(ErrorCode::kBadGateway, "import ended " + s));
+        }
+        if (std::chrono::steady_clock::now() > deadline)
+            co_return co_await fail(MakeError(ErrorCode::kTimeout, "import did not finish in time"));
+        timer.expires_after(options_.import_poll);
+        co_await timer.async_wait(asio::use_awaitable);
+    }
+    loc.status = "active";
+    loc.updated_at = NowMs();
+    (void)co_await state_.PutImageLocation(loc);
+    spdlog::info("image {} of {} imported into {}", image_id, tenant, cloudlet);
+    co_return image_id;
+}
+
+}  // namespace shoal::image
