@@ -227,8 +227,13 @@ struct Core {
         if (alive && ctx.store.Durable()) ctx.store.Put(kServersCollection, s.id, ServerToJson(s));
     }
     void SaveHypervisor(const Hypervisor& h) {
-        if (alive && ctx.store.Durable())
-            ctx.store.Put(kHypervisorsCollection, h.uuid, json{{"generation", h.generation}});
+        if (!alive || !ctx.store.Durable()) return;
+        const auto& svc = h.service;
+        ctx.store.Put(kHypervisorsCollection, h.uuid,
+                      json{{"generation", h.generation},
+                           {"disabled", svc.disabled},
+                           {"disabled_reason", OptJson(svc.disabled_reason)},
+                           {"forced_down", svc.forced_down}});
     }
 
     // Hypervisor usage is the sum of the allocations against it (what Placement reports).
@@ -276,6 +281,7 @@ struct Core {
         Hypervisor* best = nullptr;
         long best_free = 0;
         for (auto& h : hypervisors) {
+            if (!h.service.Schedulable()) continue;  // ComputeFilter: disabled or down
             if (!s.requested_host.empty() && h.hostname != s.requested_host) continue;
             auto fits = [](long used, long want, long total, long reserved, double ratio) {
                 if (want > total) return false;  // max_unit: one allocation never exceeds the inventory
@@ -489,8 +495,13 @@ void FakeCompute::Load() {
     auto& st = *state_;
     if (!ctx_.store.Durable()) return;
     for (const auto& [uuid, doc] : ctx_.store.LoadAll(kHypervisorsCollection))
-        for (auto& h : st.hypervisors)
-            if (h.uuid == uuid) h.generation = doc.value("generation", std::uint64_t{0});
+        for (auto& h : st.hypervisors) {
+            if (h.uuid != uuid) continue;
+            h.generation = doc.value("generation", std::uint64_t{0});
+            h.service.disabled = doc.value("disabled", false);
+            h.service.disabled_reason = OptFrom<std::string>(doc, "disabled_reason");
+            h.service.forced_down = doc.value("forced_down", false);
+        }
     std::vector<std::string> resume;
     for (const auto& [key, doc] : ctx_.store.LoadAll(kServersCollection)) {
         Server s;
@@ -705,6 +716,18 @@ Status FakeCompute::UpdateServer(std::string_view id, const std::function<void(S
 
 const Hypervisor* FakeCompute::FindHypervisor(std::string_view hostname) const {
     return state_->HypervisorByHost(hostname);
+}
+
+const Hypervisor* FakeCompute::UpdateComputeService(std::string_view hostname, const ComputeService& service) {
+    auto* h = state_->HypervisorByHost(hostname);
+    if (!h) return nullptr;
+    // Nova (Train+) syncs COMPUTE_STATUS_DISABLED to the provider when `disabled` changes.
+    if (h->service.disabled != service.disabled) ++h->generation;
+    h->service = service;
+    state_->SaveHypervisor(*h);
+    spdlog::info("cloudlet {}: nova-compute on {} is {}{}", ctx_.config.name, h->hostname,
+                 service.disabled ? "disabled" : "enabled", service.forced_down ? " and forced down" : "");
+    return h;
 }
 
 SystemTime FakeCompute::StartedAt() const {

@@ -37,6 +37,16 @@
 
 namespace shoal::emulator {
 
+// The nova-compute service record of one host, as os-services shows and changes it. A disabled
+// or forced-down service is skipped by the scheduler (Nova's ComputeFilter); its hypervisor keeps
+// reporting its resources, and a disabled one carries placement's COMPUTE_STATUS_DISABLED trait.
+struct ComputeService {
+    bool disabled = false;
+    std::optional<std::string> disabled_reason;
+    bool forced_down = false;  // "down" to the service group, whatever the heartbeat says
+    bool Schedulable() const { return !disabled && !forced_down; }
+};
+
 // One fake hypervisor (nova-compute with the fake virt driver) and its resource usage.
 struct Hypervisor {
     int id = 0;            // Nova's integer id (microversions < 2.53)
@@ -54,6 +64,7 @@ struct Hypervisor {
     int disk_gb_used = 0;
     int running_vms = 0;
     std::uint64_t generation = 0;  // placement's resource provider generation
+    ComputeService service;        // its nova-compute service record
 };
 
 // One placement allocation: a server (consumer) holding resources on a hypervisor.
@@ -160,6 +171,10 @@ public:
     Status UpdateServer(std::string_view id, const std::function<void(Server&)>& change);
 
     const Hypervisor* FindHypervisor(std::string_view hostname) const;
+    // Replaces the nova-compute service record of `hostname` (os-services PUT). A change of
+    // `disabled` is a trait change on the resource provider, so its generation moves. Durable
+    // with the store. Null when no hypervisor has that host name.
+    const Hypervisor* UpdateComputeService(std::string_view hostname, const ComputeService& service);
     SystemTime StartedAt() const;
     int BuildsWaiting() const;  // builds queued for a conductor slot
     int BuildsRunning() const;  // builds holding a slot

@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdint>
 
 #include "common/ids.hpp"
 #include "emulator/nova_api.hpp"
@@ -96,31 +98,47 @@ std::string PyTime(SystemTime t) {
     return FormatIso8601MicroNoZone(t);
 }
 
+json OptionalString(const std::optional<std::string>& v) {
+    return v ? json(*v) : json(nullptr);
+}
+
 std::string ControllerHost(const ServiceContext& ctx) {
     return ctx.config.name + "-controller";
 }
 
 // The services a cloudlet runs: the controller's conductor and scheduler, one nova-compute per
-// hypervisor. Integer ids before 2.53, UUIDs from then on.
+// hypervisor. Integer ids before 2.53, UUIDs from then on. Only the computes' records change
+// (Nova refuses to update any other binary); they live with the hypervisors in FakeCompute.
 struct ServiceRow {
     int id;
     std::string uuid;
     std::string binary;
     std::string host;
     std::string zone;
+    ComputeService record;  // always enabled and up for the controller's services
 };
 
 std::vector<ServiceRow> ServiceRows(const ServiceContext& ctx, const FakeCompute& compute) {
     std::vector<ServiceRow> rows;
-    auto add = [&](std::string binary, std::string host, std::string zone) {
+    auto add = [&](std::string binary, std::string host, std::string zone, ComputeService record) {
         int id = static_cast<int>(rows.size()) + 1;
         std::string uuid = nova::NameUuid(ctx.config.name + "/service/" + binary + "/" + host);
-        rows.push_back(ServiceRow{id, std::move(uuid), std::move(binary), std::move(host), std::move(zone)});
+        rows.push_back(
+            ServiceRow{id, std::move(uuid), std::move(binary), std::move(host), std::move(zone), std::move(record)});
     };
-    add("nova-conductor", ControllerHost(ctx), "internal");
-    add("nova-scheduler", ControllerHost(ctx), "internal");
-    for (const auto& h : compute.Hypervisors()) add("nova-compute", h.hostname, "nova");
+    add("nova-conductor", ControllerHost(ctx), "internal", {});
+    add("nova-scheduler", ControllerHost(ctx), "internal", {});
+    for (const auto& h : compute.Hypervisors()) add("nova-compute", h.hostname, "nova", h.service);
     return rows;
+}
+
+// servicegroup's is_up: a forced-down service is down whatever its heartbeat says.
+std::string_view StateOf(const ComputeService& s) {
+    return s.forced_down ? "down" : "up";
+}
+
+std::string_view StatusOf(const ComputeService& s) {
+    return s.disabled ? "disabled" : "enabled";
 }
 
 }  // namespace
@@ -795,20 +813,28 @@ Resp ListZones(nova::ServiceState& st, Call& c, bool detail) {
         if (auto ok = nova::RequireAdmin(c, "os_compute_api:os-availability-zone:detail"); !ok) return ok.error();
     json zones = json::array();
     std::string updated = PyTime(std::chrono::system_clock::now());
+    // availability_zones.get_availability_zones: a zone is available while one of its services is
+    // enabled; a zone whose services are all disabled is listed as unavailable, without hosts.
+    const auto& hypervisors = st.compute.Hypervisors();
+    bool computes = !hypervisors.empty();
+    bool nova_available =
+        std::any_of(hypervisors.begin(), hypervisors.end(), [](const Hypervisor& h) { return !h.service.disabled; });
     if (!detail) {
-        if (!st.compute.Hypervisors().empty())
-            zones.push_back({{"zoneName", "nova"}, {"zoneState", {{"available", true}}}, {"hosts", nullptr}});
+        if (computes)
+            zones.push_back({{"zoneName", "nova"}, {"zoneState", {{"available", nova_available}}}, {"hosts", nullptr}});
         return nova::JsonResponse(200, {{"availabilityZoneInfo", zones}});
     }
     json internal_hosts = json::object(), nova_hosts = json::object();
-    json svc = {{"available", true}, {"active", true}, {"updated_at", updated}};
     for (const auto& row : ServiceRows(st.ctx, st.compute)) {
         auto& target = row.zone == "internal" ? internal_hosts : nova_hosts;
-        target[row.host][row.binary] = svc;
+        target[row.host][row.binary] = {
+            {"available", StateOf(row.record) == "up"}, {"active", !row.record.disabled}, {"updated_at", updated}};
     }
     zones.push_back({{"zoneName", "internal"}, {"zoneState", {{"available", true}}}, {"hosts", internal_hosts}});
-    if (!nova_hosts.empty())
-        zones.push_back({{"zoneName", "nova"}, {"zoneState", {{"available", true}}}, {"hosts", nova_hosts}});
+    if (computes)
+        zones.push_back({{"zoneName", "nova"},
+                         {"zoneState", {{"available", nova_available}}},
+                         {"hosts", nova_available ? nova_hosts : json(nullptr)}});
     return nova::JsonResponse(200, {{"availabilityZoneInfo", zones}});
 }
 
@@ -838,10 +864,12 @@ json HypervisorServers(const nova::ServiceState& st, const Hypervisor& h) {
 json HypervisorView(
     const nova::ServiceState& st, const Call& c, const Hypervisor& h, bool detail, std::optional<bool> with_servers) {
     bool uuids = c.ver.AtLeast(53);
+    // The state and status are those of the host's nova-compute service; the resources below stay
+    // reported while it is disabled or down, as Nova's compute node record keeps them.
     json j = {{"id", uuids ? json(h.uuid) : json(h.id)},
               {"hypervisor_hostname", h.hostname},
-              {"state", "up"},
-              {"status", "enabled"}};
+              {"state", StateOf(h.service)},
+              {"status", StatusOf(h.service)}};
     if (detail) {
         auto rows = ServiceRows(st.ctx, st.compute);
         const auto* svc = ComputeServiceOf(rows, h);
@@ -863,7 +891,7 @@ json HypervisorView(
         j["cpu_info"] = c.ver.AtLeast(28) ? CpuInfo(h) : json(CpuInfo(h).dump());
         j["service"] = {{"host", h.hostname},
                         {"id", uuids ? json(svc ? svc->uuid : "") : json(svc ? svc->id : 0)},
-                        {"disabled_reason", nullptr}};
+                        {"disabled_reason", OptionalString(h.service.disabled_reason)}};
     }
     if (uuids && with_servers) {
         if (*with_servers) {
@@ -1009,8 +1037,12 @@ Resp HypervisorSearch(nova::ServiceState& st, Call& c, bool servers) {
 
 Resp HypervisorStatistics(nova::ServiceState& st, Call& c) {
     if (auto ok = nova::RequireAdmin(c, "os_compute_api:os-hypervisors:statistics"); !ok) return ok.error();
-    long long vcpus = 0, vcpus_used = 0, mem = 0, mem_used = 0, disk = 0, disk_used = 0, vms = 0;
+    // db.compute_node_statistics joins the compute nodes with their enabled nova-compute services:
+    // a disabled host drops out of the sums (a forced-down one does not).
+    long long count = 0, vcpus = 0, vcpus_used = 0, mem = 0, mem_used = 0, disk = 0, disk_used = 0, vms = 0;
     for (const auto& h : st.compute.Hypervisors()) {
+        if (h.service.disabled) continue;
+        ++count;
         vcpus += h.vcpus;
         vcpus_used += h.vcpus_used;
         mem += h.memory_mb;
@@ -1019,7 +1051,7 @@ Resp HypervisorStatistics(nova::ServiceState& st, Call& c) {
         disk_used += h.disk_gb_used;
         vms += h.running_vms;
     }
-    json s = {{"count", st.compute.Hypervisors().size()},
+    json s = {{"count", count},
               {"vcpus", vcpus},
               {"vcpus_used", vcpus_used},
               {"memory_mb", mem},
@@ -1034,6 +1066,20 @@ Resp HypervisorStatistics(nova::ServiceState& st, Call& c) {
     return nova::JsonResponse(200, {{"hypervisor_statistics", s}});
 }
 
+// ServiceController._get_service_detail: forced_down from 2.11, the UUID as id from 2.53.
+json ServiceView(const Call& c, const ServiceRow& row, const std::string& updated, bool forced_down) {
+    json j = {{"id", c.ver.AtLeast(53) ? json(row.uuid) : json(row.id)},
+              {"binary", row.binary},
+              {"host", row.host},
+              {"zone", row.zone},
+              {"status", StatusOf(row.record)},
+              {"state", StateOf(row.record)},
+              {"updated_at", updated},
+              {"disabled_reason", OptionalString(row.record.disabled_reason)}};
+    if (forced_down) j["forced_down"] = row.record.forced_down;
+    return j;
+}
+
 Resp ListServices(nova::ServiceState& st, Call& c) {
     if (auto ok = nova::RequireAdmin(c, "os_compute_api:os-services:list"); !ok) return ok.error();
     if (c.ver.AtLeast(75))
@@ -1045,20 +1091,126 @@ Resp ListServices(nova::ServiceState& st, Call& c) {
     std::string updated = PyTime(std::chrono::system_clock::now());
     json list = json::array();
     for (const auto& row : ServiceRows(st.ctx, st.compute)) {
-        if (host && row.host != *host) continue;
-        if (binary && row.binary != *binary) continue;
-        json j = {{"id", c.ver.AtLeast(53) ? json(row.uuid) : json(row.id)},
-                  {"binary", row.binary},
-                  {"host", row.host},
-                  {"zone", row.zone},
-                  {"status", "enabled"},
-                  {"state", "up"},
-                  {"updated_at", updated},
-                  {"disabled_reason", nullptr}};
-        if (c.ver.AtLeast(11)) j["forced_down"] = false;
-        list.push_back(j);
+        if (host && !host->empty() && row.host != *host) continue;
+        if (binary && !binary->empty() && row.binary != *binary) continue;
+        list.push_back(ServiceView(c, row, updated, c.ver.AtLeast(11)));
     }
     return nova::JsonResponse(200, {{"services", list}});
+}
+
+// schemas/services.py: the properties in the schema's order (jsonschema reports the first failing
+// keyword), then `required`, then additionalProperties.
+Status CheckServiceBody(const json& body, bool legacy, bool forced_down_allowed) {
+    if (!body.is_object()) return nova::BadRequest(nova::PyRepr(body) + " is not of type 'object'");
+    if (legacy) {
+        if (body.contains("host")) {
+            const auto& h = body["host"];
+            if (auto ok = nova::CheckString("host", h, 255, 1); !ok) return ok;
+            const auto& s = h.get_ref<const std::string&>();
+            bool fqdn = std::all_of(s.begin(), s.end(), [](unsigned char ch) {
+                return std::isalnum(ch) || ch == '-' || ch == '.' || ch == '_';
+            });
+            if (!fqdn) return nova::BadField("host", h, nova::PyRepr(h) + " does not match '^[a-zA-Z0-9-._]*$'");
+        }
+        if (body.contains("binary"))
+            if (auto ok = nova::CheckString("binary", body["binary"], 255, 1); !ok) return ok;
+    } else if (body.contains("status")) {
+        const auto& v = body["status"];
+        if (auto ok = nova::CheckString("status", v, SIZE_MAX); !ok) return ok;
+        if (v != "enabled" && v != "disabled")
+            return nova::BadField("status", v, nova::PyRepr(v) + " is not one of ['enabled', 'disabled']");
+    }
+    if (body.contains("disabled_reason"))
+        if (auto ok = nova::CheckString("disabled_reason", body["disabled_reason"], 255, 1); !ok) return ok;
+    if (forced_down_allowed && body.contains("forced_down"))
+        if (auto ok = nova::CheckBoolean("forced_down", body["forced_down"]); !ok.ok()) return ok.error();
+    if (legacy) {
+        for (const char* key : {"host", "binary"})
+            if (!body.contains(key)) return nova::BadRequest("'" + std::string(key) + "' is a required property");
+        return forced_down_allowed ? nova::NoAdditional(body, {"host", "binary", "disabled_reason", "forced_down"})
+                                   : nova::NoAdditional(body, {"host", "binary", "disabled_reason"});
+    }
+    return nova::NoAdditional(body, {"status", "disabled_reason", "forced_down"});
+}
+
+Error NotComputeService(std::string_view binary) {
+    return nova::BadRequest("Updating a " + std::string(binary) +
+                            " service is not supported. Only nova-compute services can be updated.");
+}
+
+// PUT /os-services/{enable,disable,disable-log-reason,force-down} before 2.53: the body names the
+// service by host and binary; the answer echoes what changed.
+Resp UpdateServiceLegacy(nova::ServiceState& st, Call& c) {
+    auto body = c.req.JsonBody();
+    if (!body.ok()) return body.error();
+    bool v211 = c.ver.AtLeast(11);
+    if (auto ok = CheckServiceBody(*body, true, v211); !ok) return ok.error();
+    if (auto ok = nova::RequireAdmin(c, "os_compute_api:os-services:update"); !ok) return ok.error();
+    const auto& action = c.req.Param("service_id");
+    bool force_down = v211 && action == "force-down";
+    if (action != "enable" && action != "disable" && action != "disable-log-reason" && !force_down)
+        return MakeError(ErrorCode::kNotFound, "Unknown action");
+    if (action == "disable-log-reason" && !body->contains("disabled_reason"))
+        return nova::BadRequest("Missing disabled reason field");
+    if (force_down && !body->contains("forced_down")) return nova::BadRequest("Missing forced_down field");
+    std::string host = (*body)["host"];
+    std::string binary = (*body)["binary"];
+    if (binary != "nova-compute") return NotComputeService(binary);
+    const auto* h = st.compute.FindHypervisor(host);
+    if (!h) return MakeError(ErrorCode::kNotFound, "Host '" + host + "' is not mapped to any cell");
+    json out = {{"host", host}, {"binary", binary}};
+    ComputeService record = h->service;
+    if (force_down) {
+        record.forced_down = *nova::CheckBoolean("forced_down", (*body)["forced_down"]);
+        out["forced_down"] = record.forced_down;
+    } else {
+        record.disabled = action != "enable";
+        record.disabled_reason.reset();
+        if (action == "disable-log-reason") record.disabled_reason = (*body)["disabled_reason"].get<std::string>();
+        out["status"] = StatusOf(record);
+        if (record.disabled_reason) out["disabled_reason"] = *record.disabled_reason;
+    }
+    st.compute.UpdateComputeService(host, record);
+    return nova::JsonResponse(200, {{"service", out}});
+}
+
+// PUT /os-services/{service_id} from 2.53: the service by UUID, the full record back.
+Resp UpdateService(nova::ServiceState& st, Call& c) {
+    if (!c.ver.AtLeast(53)) return UpdateServiceLegacy(st, c);
+    auto body = c.req.JsonBody();
+    if (!body.ok()) return body.error();
+    if (auto ok = CheckServiceBody(*body, false, true); !ok) return ok.error();
+    const auto& id = c.req.Param("service_id");
+    if (!nova::IsUuidLike(id)) return nova::BadRequest("Invalid uuid " + id);
+    if (auto ok = nova::RequireAdmin(c, "os_compute_api:os-services:update"); !ok) return ok.error();
+    auto rows = ServiceRows(st.ctx, st.compute);
+    auto row = std::find_if(rows.begin(), rows.end(), [&](const ServiceRow& r) { return r.uuid == id; });
+    if (row == rows.end()) return MakeError(ErrorCode::kNotFound, "Service " + id + " could not be found.");
+    if (row->binary != "nova-compute") return NotComputeService(row->binary);
+    auto& record = row->record;
+    bool changed = false;
+    if (body->contains("status")) {
+        changed = true;
+        if ((*body)["status"] == "enabled") {
+            if (body->contains("disabled_reason"))  // the schema has made it a non-empty string
+                return nova::BadRequest("Specifying 'disabled_reason' with status 'enabled' is invalid.");
+            record.disabled = false;
+            record.disabled_reason.reset();
+        } else {
+            record.disabled = true;
+            record.disabled_reason.reset();
+            if (body->contains("disabled_reason"))
+                record.disabled_reason = (*body)["disabled_reason"].get<std::string>();
+        }
+    }
+    if (body->contains("forced_down")) {
+        changed = true;
+        record.forced_down = *nova::CheckBoolean("forced_down", (*body)["forced_down"]);
+    }
+    if (!changed)
+        return nova::BadRequest("No updates were requested. Fields 'status' or 'forced_down' should be specified.");
+    st.compute.UpdateComputeService(row->host, record);
+    return nova::JsonResponse(200, {{"service", ServiceView(c, *row, PyTime(std::chrono::system_clock::now()), true)}});
 }
 
 // ---- flavor access --------------------------------------------------------------------------
@@ -1220,6 +1372,7 @@ void NovaService::AddRoutes(http::Router& router) {
         router, M::kGet, "/os-hypervisors/{hypervisor_hostname_pattern}/servers",
         [&st](Call& c) { return HypervisorSearch(st, c, true); }, 1, 52);
     st.Route(router, M::kGet, "/os-services", bind(ListServices));
+    st.Route(router, M::kPut, "/os-services/{service_id}", bind(UpdateService));
     st.Route(router, M::kGet, "/os-aggregates", [](Call& c) -> Resp {
         // No host aggregates exist in a cloudlet; `openstack hypervisor show` lists them.
         if (auto ok = nova::RequireAdmin(c, "os_compute_api:os-aggregates:index"); !ok) return ok.error();

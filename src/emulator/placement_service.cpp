@@ -132,6 +132,20 @@ bool Contains(const std::string_view (&list)[N], std::string_view s) {
     return std::find(std::begin(list), std::end(list), s) != std::end(list);
 }
 
+constexpr std::string_view kStatusDisabled = "COMPUTE_STATUS_DISABLED";
+
+// A provider's traits, sorted: its node's capabilities, plus COMPUTE_STATUS_DISABLED while its
+// nova-compute service is disabled (Nova sets and clears it from the os-services API since Train).
+std::vector<std::string_view> TraitsOf(const Hypervisor& h) {
+    std::vector<std::string_view> out(std::begin(kComputeNodeTraits), std::end(kComputeNodeTraits));
+    if (h.service.disabled) out.insert(std::upper_bound(out.begin(), out.end(), kStatusDisabled), kStatusDisabled);
+    return out;
+}
+
+bool HasTrait(const Hypervisor& h, std::string_view t) {
+    return Contains(kComputeNodeTraits, t) || (t == kStatusDisabled && h.service.disabled);
+}
+
 // ---------------------------------------------------------------- strings, Python-style
 
 bool IEquals(std::string_view a, std::string_view b) {
@@ -493,12 +507,11 @@ std::vector<std::string> UnknownTraits(const TraitQuery& q) {
     return {unknown.begin(), unknown.end()};
 }
 
-bool HasTraits(const TraitQuery& q) {
+bool HasTraits(const TraitQuery& q, const Hypervisor& h) {
+    auto has = [&h](const std::string& t) { return HasTrait(h, t); };
     for (const auto& any : q.required)
-        if (std::none_of(any.begin(), any.end(), [](const std::string& t) { return Contains(kComputeNodeTraits, t); }))
-            return false;
-    return std::none_of(q.forbidden.begin(), q.forbidden.end(),
-                        [](const std::string& t) { return Contains(kComputeNodeTraits, t); });
+        if (std::none_of(any.begin(), any.end(), has)) return false;
+    return std::none_of(q.forbidden.begin(), q.forbidden.end(), has);
 }
 
 struct MemberOf {
@@ -874,7 +887,7 @@ Result<Response> PlacementService::ListProviders(Call& c) {
         if (uuid && h.uuid != *uuid) continue;
         if (in_tree && h.uuid != *in_tree) continue;  // every provider here is the root of its own tree
         if (!member_of.required.empty()) continue;    // and belongs to no aggregate
-        if (!HasTraits(traits)) continue;
+        if (!HasTraits(traits, h)) continue;
         if (!resources.empty()) {
             auto invs = InventoriesOf(h);
             auto used = UsedOn(h.uuid, allocations);
@@ -976,7 +989,7 @@ Result<Response> PlacementService::ProviderTraits(Call& c) {
     const auto* h = FindProvider(compute_, uuid);
     if (!h) return NotFound(NoProvider(uuid) + ": " + NoProvider(uuid));
     json traits = json::array();
-    for (auto t : kComputeNodeTraits) traits.push_back(t);
+    for (auto t : TraitsOf(*h)) traits.push_back(t);
     auto r = Response::Json(200, {{"traits", std::move(traits)}, {"resource_provider_generation", h->generation}});
     CacheHeaders(c.minor, r, ProviderModified(*h));
     return r;
@@ -1121,12 +1134,14 @@ Result<Response> PlacementService::ListTraits(Call& c) {
         else
             return BadRequest("The query parameter \"associated\" only accepts \"true\" or \"false\"");
     }
-    bool any_provider = !compute_.Hypervisors().empty();
+    const auto& providers = compute_.Hypervisors();
     json out = json::array();
     for (auto t : kTraits) {
         if (name_in && std::find(name_in->begin(), name_in->end(), t) == name_in->end()) continue;
         if (prefix && !t.starts_with(*prefix)) continue;
-        if (associated && *associated != (any_provider && Contains(kComputeNodeTraits, t))) continue;
+        bool used =
+            std::any_of(providers.begin(), providers.end(), [t](const Hypervisor& h) { return HasTrait(h, t); });
+        if (associated && *associated != used) continue;
         out.push_back(t);
     }
     auto r = Response::Json(200, {{"traits", std::move(out)}});
@@ -1310,14 +1325,14 @@ Result<Response> PlacementService::AllocationCandidates(Call& c) {
     for (const auto& h : compute_.Hypervisors()) {
         if (limit && requests.size() >= *limit) break;
         if (group_policy == "isolate" && numbered > 1) break;  // isolated groups need distinct providers
-        if (!HasTraits(root_traits)) continue;
+        if (!HasTraits(root_traits, h)) continue;
         auto invs = InventoriesOf(h);
         auto used = UsedOn(h.uuid, allocations);
         Amounts merged;
         bool ok = true;
         for (const auto& [s, g] : groups) {
             if (!g.in_tree.empty() && g.in_tree != h.uuid) ok = false;
-            if (!g.member_of.required.empty() || !HasTraits(g.traits)) ok = false;
+            if (!g.member_of.required.empty() || !HasTraits(g.traits, h)) ok = false;
             for (const auto& [rc, amount] : g.resources) {
                 const auto* inv = FindInventory(invs, rc);
                 if (!inv || !inv->Fits(Get(used, rc), amount)) ok = false;
@@ -1355,7 +1370,7 @@ Result<Response> PlacementService::AllocationCandidates(Call& c) {
         json summary = {{"resources", std::move(summary_resources)}};
         if (minor >= 17) {
             summary["traits"] = json::array();
-            for (auto t : kComputeNodeTraits) summary["traits"].push_back(t);
+            for (auto t : TraitsOf(h)) summary["traits"].push_back(t);
         }
         if (minor >= 29) {
             summary["parent_provider_uuid"] = nullptr;
