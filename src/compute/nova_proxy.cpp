@@ -425,11 +425,14 @@ asio::awaitable<void> NovaProxy::Place(std::string tenant, std::string id) {
         for (const auto& n : names) {
             if (plan.Excludes(n)) continue;
             auto load = co_await gateway_.Load(n);
-            if (!load.ok()) continue;
-            auto pending = deciding_.Totals(n);
-            load->in_flight_ram_mb += pending.ram_mb;
-            load->in_flight_builds += pending.builds;
-            loads.push_back(std::move(load).value());
+            if (load.ok()) loads.push_back(std::move(load).value());
+        }
+        // Decisions of this agent not yet reported by their cloudlets, added after the last
+        // co_await so that the decision and its reservation below are one step.
+        for (auto& load : loads) {
+            auto pending = deciding_.Totals(load.cloudlet);
+            load.in_flight_ram_mb += pending.ram_mb;
+            load.in_flight_builds += pending.builds;
         }
         auto pick = plan.Next(loads, rng_);
         if (!pick.ok()) {

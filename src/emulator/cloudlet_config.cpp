@@ -60,6 +60,7 @@ Result<CloudletConfig> CloudletConfigFromJson(const json& j) {
         h.Get("cpu_allocation_ratio", c.hypervisors.cpu_allocation_ratio);
         h.Get("ram_allocation_ratio", c.hypervisors.ram_allocation_ratio);
         h.Get("disk_allocation_ratio", c.hypervisors.disk_allocation_ratio);
+        h.Get("spawn_failure_rate", c.hypervisors.spawn_failure_rate);
         if (auto u = h.Unknown()) return MakeError(ErrorCode::kBadRequest, "config: unknown key '" + *u + "'");
 
         Reader m(cm, "controller.");
@@ -96,6 +97,9 @@ Result<CloudletConfig> CloudletConfigFromJson(const json& j) {
     }
     if (c.hypervisors.count < 0 || c.hypervisors.memory_mb <= 0 || c.hypervisors.vcpus <= 0)
         return MakeError(ErrorCode::kBadRequest, "config: hypervisors need positive vcpus and memory_mb");
+    // Written so that NaN is refused too.
+    if (!(c.hypervisors.spawn_failure_rate >= 0.0 && c.hypervisors.spawn_failure_rate <= 1.0))
+        return MakeError(ErrorCode::kBadRequest, "config: hypervisors.spawn_failure_rate must be between 0 and 1");
     if (c.controller.api_workers <= 0 || c.controller.max_concurrent_builds <= 0)
         return MakeError(ErrorCode::kBadRequest, "config: controller workers must be positive");
     if (c.flavors.empty()) c.flavors = CloudletConfig::DefaultFlavors();
@@ -128,7 +132,8 @@ json ToJson(const CloudletConfig& c) {
          {{"count", c.hypervisors.count},
           {"vcpus", c.hypervisors.vcpus},
           {"memory_mb", c.hypervisors.memory_mb},
-          {"disk_gb", c.hypervisors.disk_gb}}},
+          {"disk_gb", c.hypervisors.disk_gb},
+          {"spawn_failure_rate", c.hypervisors.spawn_failure_rate}}},
         {"controller",
          {{"api_workers", m.api_workers},
           {"api_queue", m.api_queue},

@@ -23,6 +23,10 @@ struct HypervisorSpec {
     double cpu_allocation_ratio = 4.0;  // Nova Zed's initial_cpu_allocation_ratio
     double ram_allocation_ratio = 1.0;
     double disk_allocation_ratio = 1.0;
+    // Fault injection: the share of builds (0..1) whose spawn fails on the hypervisor, as on a broken
+    // nova-compute. The server ends in ERROR ("Exceeded maximum number of retries ...") and its
+    // allocation is freed, so the hypervisors keep reporting free RAM. 1.0: every build fails.
+    double spawn_failure_rate = 0.0;
 };
 
 // The controller's limits (docs/architecture.md, "Controller model"). The defaults model

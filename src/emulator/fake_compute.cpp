@@ -8,6 +8,8 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <functional>
+#include <random>
 #include <set>
 
 #include "common/ids.hpp"
@@ -199,7 +201,9 @@ struct Core {
                c.config.controller.build_queue,
                c.config.controller.build_timeout),
           stop_signal(ex, asio::steady_timer::time_point::max()),
-          started(std::chrono::system_clock::now()) {}
+          started(std::chrono::system_clock::now()),
+          // Seeded from the name: a cloudlet's sequence of spawn failures is the same on every run.
+          rng(std::hash<std::string>{}(c.config.name)) {}
 
     ServiceContext& ctx;  // only touched while alive
     asio::any_io_executor executor;
@@ -212,6 +216,7 @@ struct Core {
     std::map<std::string, Allocation, std::less<>> allocations;  // by consumer (server) id
     std::int64_t next_number = 1;
     SystemTime started;
+    std::mt19937_64 rng;  // draws for hypervisors.spawn_failure_rate
 
     Entry* Find(std::string_view id) {
         auto it = servers.find(id);
@@ -297,6 +302,14 @@ struct Core {
             }
         }
         return best;
+    }
+
+    // The fault-injection draw: whether this spawn fails on the hypervisor (1.0 always, 0 never).
+    bool SpawnFails() {
+        double rate = ctx.config.hypervisors.spawn_failure_rate;
+        if (rate <= 0.0) return false;
+        if (rate >= 1.0) return true;
+        return std::uniform_real_distribution<double>(0.0, 1.0)(rng) < rate;
     }
 
     void Fail(Server& s, std::string message) {
@@ -419,6 +432,17 @@ asio::awaitable<void> Complete(StatePtr st, std::string id, std::uint64_t op, Pe
     auto now = std::chrono::system_clock::now();
     switch (what) {
         case Pending::kSpawn:
+            if (st->SpawnFails()) {
+                // What Nova shows once the compute's failure has been rescheduled until
+                // max_attempts: the allocation is gone and the instance is on no host.
+                st->Unclaim(s.id);
+                s.host.clear();
+                st->Fail(s,
+                         "Exceeded maximum number of retries. Exhausted all hosts available for retrying build "
+                         "failures for instance " +
+                             s.id + ".");
+                co_return;
+            }
             s.vm_state = "active";
             s.power_state = 1;
             s.launched_at = now;

@@ -29,7 +29,9 @@
 //     is an Allocation, counted at once so concurrent builds do not pile onto one host. No host
 //     fits: ERROR with "No valid host was found. There are not enough hosts available.".
 //  4. The slot is released; task_state "spawning" on the chosen hypervisor, and after boot_delay
-//     the server is ACTIVE (power_state 1, launched_at set).
+//     the server is ACTIVE (power_state 1, launched_at set). With hypervisors.spawn_failure_rate
+//     (fault injection) the spawn may fail instead: ERROR with Nova's fault after exhausting its
+//     reschedules ("Exceeded maximum number of retries. ..."), allocation freed, no host.
 // Stop/start/reboot move through powering-off / powering-on / rebooting(_hard) for action_delay.
 // Delete sets task_state "deleting"; after delete_delay the server is gone and its allocation
 // freed. With a durable store every change is written through; Load() resumes whatever was in

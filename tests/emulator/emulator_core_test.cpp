@@ -38,6 +38,19 @@ TEST(CloudletConfig, ReadsKnownKeysAndRefusesTypos) {
     EXPECT_FALSE(LoadCloudletConfig("/nonexistent/shoal.json").ok());
 }
 
+TEST(CloudletConfig, SpawnFailureRateIsAShareBetweenZeroAndOne) {
+    EXPECT_EQ(CloudletConfigFromJson(nlohmann::json::object())->hypervisors.spawn_failure_rate, 0.0);
+    auto half = CloudletConfigFromJson(nlohmann::json::parse(R"({"hypervisors": {"spawn_failure_rate": 0.5}})"));
+    ASSERT_TRUE(half.ok()) << half.error().message;
+    EXPECT_EQ(half->hypervisors.spawn_failure_rate, 0.5);
+    EXPECT_TRUE(CloudletConfigFromJson(nlohmann::json::parse(R"({"hypervisors": {"spawn_failure_rate": 1}})")).ok());
+    auto high = CloudletConfigFromJson(nlohmann::json::parse(R"({"hypervisors": {"spawn_failure_rate": 1.5}})"));
+    ASSERT_FALSE(high.ok());
+    EXPECT_NE(high.error().message.find("spawn_failure_rate"), std::string::npos) << high.error().message;
+    EXPECT_FALSE(
+        CloudletConfigFromJson(nlohmann::json::parse(R"({"hypervisors": {"spawn_failure_rate": -0.1}})")).ok());
+}
+
 TEST(SqliteStore, WritesSurviveReopening) {
     auto path = (std::filesystem::temp_directory_path() / ("shoal-store-" + std::to_string(getpid()) + ".db")).string();
     std::filesystem::remove(path);

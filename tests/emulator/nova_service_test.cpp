@@ -608,6 +608,44 @@ TEST_F(NovaScheduler, StopCancelsPendingWork) {
     shoal::testing::RunFor(io_, 10ms);
 }
 
+TEST_F(NovaScheduler, SpawnFailuresEndInErrorWhileTheHostsStillLookFree) {
+    // Fault injection: a broken nova-compute that accepts every build and fails every spawn.
+    config_.hypervisors.spawn_failure_rate = 1.0;
+    stack_.reset();
+    Start();
+    std::string id = Create("unlucky");
+    ASSERT_TRUE(WaitStatus(id, "ERROR"));
+    auto s = Show(id, kAdmin);
+    EXPECT_EQ(s["OS-EXT-STS:vm_state"], "error");
+    EXPECT_TRUE(s["OS-EXT-STS:task_state"].is_null());
+    EXPECT_EQ(s["fault"]["code"], 500);
+    EXPECT_EQ(s["fault"]["message"],
+              "Exceeded maximum number of retries. Exhausted all hosts available for retrying build failures for "
+              "instance " +
+                  id + ".");
+    EXPECT_TRUE(s["OS-EXT-SRV-ATTR:host"].is_null());
+    EXPECT_TRUE(s["OS-SRV-USG:launched_at"].is_null());
+    EXPECT_TRUE(stack_->compute->Allocations().empty());
+
+    // Like real Nova the resources are released: an outside scheduler still sees free RAM here.
+    auto list = Body(Get("/os-hypervisors/detail", kAdmin))["hypervisors"];
+    ASSERT_EQ(list.size(), 2u);
+    for (const auto& h : list) {
+        EXPECT_EQ(h["running_vms"], 0) << h.dump();
+        EXPECT_EQ(h["vcpus_used"], 0) << h.dump();
+        EXPECT_EQ(h["memory_mb_used"], 512) << h.dump();  // the reserved host memory only
+        EXPECT_EQ(h["free_ram_mb"], 8192 - 512) << h.dump();
+    }
+    auto stats = Body(Get("/os-hypervisors/statistics", kAdmin))["hypervisor_statistics"];
+    EXPECT_EQ(stats["running_vms"], 0);
+
+    // Deleting it works as for any ERROR server.
+    EXPECT_EQ(Send(http::Method::kDelete, "/compute/v2.1/servers/" + id).status, 204);
+    ASSERT_TRUE(WaitGone(id));
+    EXPECT_EQ(Get("/servers/" + id).status, 404);
+    EXPECT_EQ(Body(Get("/limits"))["limits"]["absolute"]["totalInstancesUsed"], 0);
+}
+
 // ------------------------------------------------------------------ server actions and delete
 
 TEST_F(NovaServers, StopStartRebootGoThroughTaskStates) {
