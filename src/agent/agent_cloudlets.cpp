@@ -57,32 +57,36 @@ AgentCloudlets::AgentCloudlets(std::string self_id,
       rng_(std::random_device{}()) {}
 
 void AgentCloudlets::AddRoutes(http::Router& router) {
-    router.Add(http::Method::kPost, "/a2a/v1/cloudlet",
-               [this](http::Request& req) -> asio::awaitable<Result<http::Response>> {
-                   auto tenant = req.Query("tenant");
-                   auto service = ServiceOf(req.Query("service").value_or(""));
-                   auto method = http::ParseMethod(req.Query("method").value_or(""));
-                   auto path = req.Query("path");
-                   if (!tenant || tenant->empty() || !service || method == http::Method::kUnknown || !path)
-                       co_return MakeError(ErrorCode::kBadRequest, "cloudlet call needs tenant, service, method, path");
-                   CloudletCall call(*service, method, std::string(*path));
-                   call.body = std::move(req.body);
-                   call.content_type = std::string(req.headers.Get("Content-Type").value_or("application/json"));
-                   call.accept = std::string(req.headers.Get("Accept").value_or("application/json"));
-                   call.microversion = std::string(req.Query("mv").value_or(""));
-                   if (auto r = req.Query("reserve")) {
-                       std::int64_t mb = 0;
-                       std::from_chars(r->data(), r->data() + r->size(), mb);
-                       call.reserve_ram_mb = mb;
-                   }
-                   if (auto t = req.Query("timeout_ms")) {
-                       std::int64_t ms = 0;
-                       std::from_chars(t->data(), t->data() + t->size(), ms);
-                       if (ms > 0) call.timeout = std::chrono::milliseconds(ms);
-                   }
-                   std::string who(*tenant);
-                   co_return co_await Local(std::move(who), std::move(call));
-               });
+    http::RouteOptions big;  // image data on its way to or from the cloudlet
+    big.max_body_bytes = std::size_t{8} << 30;
+    router.Add(
+        http::Method::kPost, "/a2a/v1/cloudlet",
+        [this](http::Request& req) -> asio::awaitable<Result<http::Response>> {
+            auto tenant = req.Query("tenant");
+            auto service = ServiceOf(req.Query("service").value_or(""));
+            auto method = http::ParseMethod(req.Query("method").value_or(""));
+            auto path = req.Query("path");
+            if (!tenant || tenant->empty() || !service || method == http::Method::kUnknown || !path)
+                co_return MakeError(ErrorCode::kBadRequest, "cloudlet call needs tenant, service, method, path");
+            CloudletCall call(*service, method, std::string(*path));
+            call.body = std::move(req.body);
+            call.content_type = std::string(req.headers.Get("Content-Type").value_or("application/json"));
+            call.accept = std::string(req.headers.Get("Accept").value_or("application/json"));
+            call.microversion = std::string(req.Query("mv").value_or(""));
+            if (auto r = req.Query("reserve")) {
+                std::int64_t mb = 0;
+                std::from_chars(r->data(), r->data() + r->size(), mb);
+                call.reserve_ram_mb = mb;
+            }
+            if (auto t = req.Query("timeout_ms")) {
+                std::int64_t ms = 0;
+                std::from_chars(t->data(), t->data() + t->size(), ms);
+                if (ms > 0) call.timeout = std::chrono::milliseconds(ms);
+            }
+            std::string who(*tenant);
+            co_return co_await Local(std::move(who), std::move(call));
+        },
+        big);
     // The scheduler's question (paper IV-G): this cloudlet's memory load, builds in flight
     // included, so that concurrent placements do not all pick the same empty cloudlet.
     router.Add(http::Method::kGet, "/a2a/v1/load", [this](http::Request&) -> asio::awaitable<Result<http::Response>> {

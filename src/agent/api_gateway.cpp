@@ -45,8 +45,13 @@ ApiGateway::ApiGateway(
 void ApiGateway::Attach(http::Router& api_router, http::Router& a2a_router) {
     api_router_ = &api_router;
     api_router.Use([this](http::Request& req, const http::Handler& next) { return Admit(req, next); });
-    a2a_router.Add(http::Method::kPost, "/a2a/v1/api",
-                   [this](http::Request& req) -> asio::awaitable<Result<http::Response>> { return FromPeer(req); });
+    // Image uploads come through here. The size is only checked after the body is read, as on the
+    // API port; the signature is checked before any handler runs.
+    http::RouteOptions big;
+    big.max_body_bytes = kMaxForwardedBody;
+    a2a_router.Add(
+        http::Method::kPost, "/a2a/v1/api",
+        [this](http::Request& req) -> asio::awaitable<Result<http::Response>> { return FromPeer(req); }, big);
 }
 
 std::string ApiGateway::ApiBase(const http::Request& req) const {

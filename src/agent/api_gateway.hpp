@@ -35,6 +35,8 @@ public:
     // Installs the middleware on the API router (which must outlive this) and the A2A route.
     void Attach(http::Router& api_router, http::Router& a2a_router);
 
+    static constexpr std::size_t kMaxForwardedBody = std::size_t{8} << 30;  // Glance's default image_size_cap is 1 TiB
+
     std::uint64_t Served() const { return served_; }
     std::uint64_t Forwarded() const { return forwarded_; }
     std::uint64_t Refused() const { return refused_; }
