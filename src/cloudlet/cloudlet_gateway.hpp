@@ -38,6 +38,22 @@ public:
 // The tenant's project id at the cloudlet, on every answer of Call.
 inline constexpr std::string_view kCloudletProjectHeader = "X-Shoal-Cloudlet-Project";
 
+inline std::string CloudletProjectOf(const http::Response& answer) {
+    auto v = answer.headers.Get(kCloudletProjectHeader);
+    return v ? std::string(*v) : std::string();
+}
+
+// A cloudlet's answer as the user's: status, body and the headers Nova and Glance clients read
+// (never the cloudlet's Location: callers translate it).
+inline http::Response RelayAnswer(const http::Response& from) {
+    http::Response r;
+    r.status = from.status;
+    r.body = from.body;
+    for (const char* h : {"Content-Type", "Content-MD5", "OpenStack-image-import-methods", "OpenStack-image-store-ids"})
+        if (auto v = from.headers.Get(h)) r.headers.Set(h, std::string(*v));
+    return r;
+}
+
 // How a home agent reaches the cloudlets of the shoal (paper IV-B): each cloudlet is named by the
 // id of the agent that stands beside it, and is reached through that agent only (its own
 // cloudlet directly, the others over signed A2A). Calls act as the tenant's principal in that

@@ -76,19 +76,6 @@ http::Response WithVersion(http::Response r, int minor) {
     return r;
 }
 
-http::Response Relay(const http::Response& from) {
-    http::Response r;
-    r.status = from.status;
-    r.body = from.body;
-    if (auto v = from.headers.Get("Content-Type")) r.headers.Set("Content-Type", std::string(*v));
-    return r;
-}
-
-std::string ProjectOf(const http::Response& r) {
-    auto v = r.headers.Get(cloudlet::kCloudletProjectHeader);
-    return v ? std::string(*v) : std::string();
-}
-
 Result<std::int64_t> CountField(const json& s, const char* key) {
     if (!s.contains(key)) return std::int64_t{1};
     const auto& v = s[key];
@@ -234,7 +221,7 @@ asio::awaitable<Result<http::Response>> NovaProxy::Flavors(http::Request& req) {
     call.microversion = MvString(MicroversionOr1(req));
     auto answer = co_await gateway_.Call(home, who->tenant, call);
     if (!answer.ok()) co_return answer.error();
-    if (answer->status != 200) co_return Relay(*answer);
+    if (answer->status != 200) co_return cloudlet::RelayAnswer(*answer);
     auto body = answer->JsonBody();
     if (!body.ok()) co_return MakeError(ErrorCode::kBadGateway, "flavor list");
     MemoryIdMap map;
@@ -279,7 +266,7 @@ asio::awaitable<Result<http::Response>> NovaProxy::FlavorExtraSpecs(http::Reques
     call.microversion = MvString(MicroversionOr1(req));
     auto answer = co_await gateway_.Call(home, who->tenant, call);
     if (!answer.ok()) co_return answer.error();
-    co_return Relay(*answer);
+    co_return cloudlet::RelayAnswer(*answer);
 }
 
 // ---- create and placement -----------------------------------------------------------------
@@ -485,7 +472,7 @@ asio::awaitable<void> NovaProxy::Place(std::string tenant, std::string id) {
                     cloudlet_id = (*b)["server"]["id"].get<std::string>();
                 else
                     failure = "create answered without a server id";
-                projects_[target + "/" + tenant] = ProjectOf(*answer);
+                projects_[target + "/" + tenant] = cloudlet::CloudletProjectOf(*answer);
             }
         }
         release();
@@ -640,14 +627,14 @@ asio::awaitable<Result<http::Response>> NovaProxy::Show(http::Request& req) {
         co_return http::Response::Json(200, json{{"server", s}});
     }
     if (answer->status == 404) co_return NoServer(id);
-    if (answer->status != 200) co_return Relay(*answer);
+    if (answer->status != 200) co_return cloudlet::RelayAnswer(*answer);
     auto body = answer->JsonBody();
     if (!body.ok()) co_return MakeError(ErrorCode::kBadGateway, "malformed server body from " + rec->cloudlet);
     // A failed build that is being placed again is still building, as far as the user can tell.
     if ((*body)["server"].value("status", "") == "ERROR" && rec->extra.value("placement", "") != "placed" &&
         rec->status != "ERROR")
         co_return http::Response::Json(200, json{{"server", Synthesize(*rec, t, mv)}});
-    CloudletContext c{rec->cloudlet, ProjectOf(*answer)};
+    CloudletContext c{rec->cloudlet, cloudlet::CloudletProjectOf(*answer)};
     auto translated = t.ServerBodyToShoal(c, *body);
     if (!translated.ok()) co_return translated.error();
     co_return http::Response::Json(200, *translated);
@@ -695,7 +682,7 @@ asio::awaitable<Result<http::Response>> NovaProxy::List(http::Request& req) {
         call.timeout = options_.list_timeout;
         auto answer = co_await gateway_.Call(q.cloudlet, tenant, call);
         if (!answer.ok() || answer->status != 200) co_return std::nullopt;
-        const std::string project = ProjectOf(*answer);
+        const std::string project = cloudlet::CloudletProjectOf(*answer);
         projects_[q.cloudlet + "/" + tenant] = project;
         for (auto& c : ctx->cloudlets)
             if (c.cloudlet == q.cloudlet) c.project_id = project;
@@ -731,7 +718,7 @@ asio::awaitable<Result<http::Response>> NovaProxy::Remove(http::Request& req) {
         if (!answer.ok())
             co_return Error{ErrorCode::kUnavailable,
                             "the cloudlet holding server " + id + " cannot be reached: " + answer.error().message};
-        if (answer->status >= 300 && answer->status != 404) co_return Relay(*answer);
+        if (answer->status >= 300 && answer->status != 404) co_return cloudlet::RelayAnswer(*answer);
     }
     // A placement still running sees the record gone and deletes whatever it built.
     auto gone = co_await state_.DeleteResource(who->tenant, id);
@@ -752,7 +739,7 @@ asio::awaitable<Result<http::Response>> NovaProxy::Update(http::Request& req) {
     call.microversion = MvString(MicroversionOr1(req));
     auto answer = co_await gateway_.Call(rec->cloudlet, who->tenant, call);
     if (!answer.ok()) co_return answer.error();
-    if (answer->status != 200) co_return Relay(*answer);
+    if (answer->status != 200) co_return cloudlet::RelayAnswer(*answer);
     MemoryIdMap map;
     map.Add(Kind::kServer, rec->id, rec->cloudlet, rec->cloudlet_id);
     map.Add(Kind::kImage, rec->extra.value("image", ""), rec->cloudlet, rec->extra.value("image", ""));
@@ -760,7 +747,7 @@ asio::awaitable<Result<http::Response>> NovaProxy::Update(http::Request& req) {
     Translator t(map, who->tenant, AgentUrls{who->api_base + "/compute/v2.1", who->api_base + "/image"});
     auto body = answer->JsonBody();
     if (!body.ok()) co_return MakeError(ErrorCode::kBadGateway, "malformed server body");
-    auto translated = t.ServerBodyToShoal(CloudletContext{rec->cloudlet, ProjectOf(*answer)}, *body);
+    auto translated = t.ServerBodyToShoal(CloudletContext{rec->cloudlet, cloudlet::CloudletProjectOf(*answer)}, *body);
     if (!translated.ok()) co_return translated.error();
     co_return http::Response::Json(200, *translated);
 }
@@ -792,7 +779,7 @@ asio::awaitable<Result<http::Response>> NovaProxy::Action(http::Request& req) {
     call.microversion = MvString(MicroversionOr1(req));
     auto answer = co_await gateway_.Call(rec->cloudlet, who->tenant, call);
     if (!answer.ok()) co_return answer.error();
-    co_return Relay(*answer);
+    co_return cloudlet::RelayAnswer(*answer);
 }
 
 }  // namespace shoal::compute

@@ -31,22 +31,6 @@ Error NoImage(const std::string& id) {
     return MakeError(ErrorCode::kNotFound, "No image found with ID " + id);
 }
 
-// The cloudlet's answer as the user's: status, body and the headers Glance clients read.
-http::Response Relay(const http::Response& from) {
-    http::Response r;
-    r.status = from.status;
-    r.body = from.body;
-    for (const char* h :
-         {"Content-Type", "Content-MD5", "Location", "OpenStack-image-import-methods", "OpenStack-image-store-ids"})
-        if (auto v = from.headers.Get(h)) r.headers.Set(h, std::string(*v));
-    return r;
-}
-
-std::string ProjectOf(const http::Response& r) {
-    auto v = r.headers.Get(cloudlet::kCloudletProjectHeader);
-    return v ? std::string(*v) : std::string();
-}
-
 // An image body in shoal space: the copy's id is the shoal id already; owner becomes the tenant.
 Result<json> ToShoal(const std::string& tenant,
                      const std::string& cloudlet,
@@ -61,11 +45,11 @@ Result<json> ToShoal(const std::string& tenant,
 
 // Relay, with a JSON image body translated.
 http::Response RelayImage(const http::Response& from, const std::string& tenant, const std::string& cloudlet) {
-    auto r = Relay(from);
+    auto r = cloudlet::RelayAnswer(from);
     if (from.status >= 200 && from.status < 300) {
         auto body = from.JsonBody();
         if (body.ok() && body->is_object()) {
-            auto t = ToShoal(tenant, cloudlet, ProjectOf(from), *body);
+            auto t = ToShoal(tenant, cloudlet, cloudlet::CloudletProjectOf(from), *body);
             if (t.ok()) r.body = http::DumpJson(*t);
         }
     }
@@ -163,7 +147,7 @@ asio::awaitable<Result<http::Response>> GlanceProxy::Create(http::Request& req) 
     call.body = http::DumpJson(*body);
     auto answer = co_await gateway_.Call(home, who->tenant, call);
     if (!answer.ok()) co_return answer.error();
-    if (answer->status != 201) co_return Relay(*answer);
+    if (answer->status != 201) co_return cloudlet::RelayAnswer(*answer);
 
     // Recorded only once the cloudlet holds it: a failed create leaves nothing to clean.
     state::ResourceRecord rec;
@@ -301,7 +285,8 @@ asio::awaitable<Result<http::Response>> GlanceProxy::Remove(http::Request& req) 
         auto answer = co_await gateway_.Call(l.cloudlet, who->tenant, call);
         if (!answer.ok())
             co_return Error{ErrorCode::kUnavailable, "image copy at " + l.cloudlet + ": " + answer.error().message};
-        if (answer->status == 403 && l.cloudlet == rec->cloudlet) co_return Relay(*answer);  // protected
+        if (answer->status == 403 && l.cloudlet == rec->cloudlet)
+            co_return cloudlet::RelayAnswer(*answer);  // protected
         if (answer->status >= 300 && answer->status != 404)
             co_return Error{http::ErrorCodeOfStatus(answer->status), http::ErrorMessageOf(*answer)};
         (void)co_await state_.DeleteImageLocation(who->tenant, id, l.cloudlet);
@@ -323,7 +308,7 @@ asio::awaitable<Result<http::Response>> GlanceProxy::Upload(http::Request& req) 
     call.timeout = std::chrono::milliseconds(600'000);
     auto answer = co_await gateway_.Call(rec->cloudlet, who->tenant, call);
     if (!answer.ok()) co_return answer.error();
-    co_return Relay(*answer);
+    co_return cloudlet::RelayAnswer(*answer);
 }
 
 asio::awaitable<Result<http::Response>> GlanceProxy::Download(http::Request& req) {
@@ -337,7 +322,7 @@ asio::awaitable<Result<http::Response>> GlanceProxy::Download(http::Request& req
     call.timeout = std::chrono::milliseconds(600'000);
     auto answer = co_await gateway_.Call(rec->cloudlet, who->tenant, call);
     if (!answer.ok()) co_return answer.error();
-    co_return Relay(*answer);
+    co_return cloudlet::RelayAnswer(*answer);
 }
 
 asio::awaitable<Result<http::Response>> GlanceProxy::Tags(http::Request& req) {
@@ -349,7 +334,7 @@ asio::awaitable<Result<http::Response>> GlanceProxy::Tags(http::Request& req) {
     CloudletCall call(Service::kImage, req.method, "/v2/images/" + id + "/tags/" + http::UrlEncode(req.Param("tag")));
     auto answer = co_await gateway_.Call(rec->cloudlet, who->tenant, call);
     if (!answer.ok()) co_return answer.error();
-    co_return Relay(*answer);
+    co_return cloudlet::RelayAnswer(*answer);
 }
 
 asio::awaitable<Result<http::Response>> GlanceProxy::HomeCloudlet(http::Request& req) {
@@ -358,7 +343,7 @@ asio::awaitable<Result<http::Response>> GlanceProxy::HomeCloudlet(http::Request&
     CloudletCall call(Service::kImage, http::Method::kGet, req.path.substr(std::string_view("/image").size()));
     auto answer = co_await gateway_.Call(gateway_.SelfId(), who->tenant, call);
     if (!answer.ok()) co_return answer.error();
-    co_return Relay(*answer);
+    co_return cloudlet::RelayAnswer(*answer);
 }
 
 // ---- copies ------------------------------------------------------------------------------
@@ -401,7 +386,7 @@ asio::awaitable<Result<http::Response>> GlanceProxy::Data(http::Request& req) {
     call.timeout = std::chrono::milliseconds(600'000);
     auto answer = co_await gateway_.Call(rec->cloudlet, tenant, call);
     if (!answer.ok()) co_return answer.error();
-    http::Response r = Relay(*answer);
+    http::Response r = cloudlet::RelayAnswer(*answer);
     if (r.status == 200) r.headers.Set("Content-Type", "application/octet-stream");
     co_return r;
 }

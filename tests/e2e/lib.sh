@@ -53,10 +53,10 @@ start_shoal() {
   SHOAL_LOG=$log
   "$SHOAL" "$@" >"$out" 2>"$log" &
   SHOAL_PID=$!
-  local deadline=$((SECONDS + 60))
+  local deadline=$((SECONDS + 180))
   until grep -q '^ready$' "$out"; do
     kill -0 "$SHOAL_PID" 2>/dev/null || fail "shoal $* exited before it was ready"
-    ((SECONDS < deadline)) || fail "shoal $* not ready after 60s"
+    ((SECONDS < deadline)) || fail "shoal $* not ready after 180s"
     sleep 0.1
   done
   eval "$(grep '^export ' "$out")"
@@ -81,7 +81,8 @@ stop_shoal() {
 start_shoal_up() {
   local dir=$1
   shift
-  start_shoal "$dir/up.out" "$dir/up.log" up "$@"
+  # Without --state-dir, shoal's temporary directory goes under DIR too (removed with it).
+  TMPDIR=$dir start_shoal "$dir/up.out" "$dir/up.log" up "$@"
   wait_for "shoal up printed its trailer" 30 grep -q '^state dir: ' "$dir/up.out"
   AGENT_URL=()
   local k url
