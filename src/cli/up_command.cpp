@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -20,6 +21,7 @@
 #include <random>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 #include "agent/agent.hpp"
 #include "agent/peer_sampler.hpp"
@@ -83,15 +85,16 @@ std::string Openrc(const Credentials& c) {
     return s;
 }
 
+// Writes a file only its owner may read (they hold passwords): the mode is set before the content.
 Result<Ok> WriteFile(const fs::path& path, const std::string& content) {
+    { std::ofstream create(path, std::ios::app); }
+    std::error_code ec;
+    fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write, ec);
     std::ofstream out(path, std::ios::trunc);
-    if (!out) return MakeError(ErrorCode::kInternal, "cannot write " + path.string());
+    if (ec || !out) return MakeError(ErrorCode::kInternal, "cannot write " + path.string());
     out << content;
     out.close();
     if (!out) return MakeError(ErrorCode::kInternal, "cannot write " + path.string());
-    // Passwords inside: owner only.
-    std::error_code ec;
-    fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write, ec);
     return Ok{};
 }
 
@@ -201,9 +204,8 @@ struct Shoal::Impl {
     }
 
     // The id of the one entity named `name` in `collection` ("" when there is none).
-    asio::awaitable<Result<std::string>> FindId(const std::string& token,
-                                                const std::string& collection,
-                                                const std::string& name) {
+    // (Coroutine parameters by value: the frame must not refer to the caller's temporaries.)
+    asio::awaitable<Result<std::string>> FindId(std::string token, std::string collection, std::string name) {
         auto r =
             co_await Keystone(http::Method::kGet, "/" + collection + "?name=" + http::UrlEncode(name), json(), token);
         if (!r.ok()) co_return r.error();
