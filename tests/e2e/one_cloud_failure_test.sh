@@ -36,7 +36,7 @@ free_ram() {
   at_cloudlet "$1" hypervisor list --long -f json | json_eval 'sum(h["Memory MB"] - h["Memory MB Used"] for h in d)'
 }
 for k in $DISABLED $NO_ROOM; do
-  free_mb=$(free_ram $k)
+  free_mb=$(free_ram "$k")
   ((free_mb > 0)) || fail "cloudlet $k should still report free RAM, reports $free_mb MB"
   echo "ok: cloudlet $k's hypervisors still report $free_mb MB free"
 done
@@ -66,10 +66,12 @@ done
 expect_eq "the other cloudlets hold the $VMS servers" $VMS $total
 for k in $DISABLED $NO_ROOM; do
   expect_eq "cloudlet $k holds no server (no orphan in ERROR)" "" \
-    "$(at_cloudlet $k server list --all-projects -f value -c ID -c Status)"
+    "$(at_cloudlet "$k" server list --all-projects -f value -c ID -c Status)"
 done
 failures=$("$SHOAL" status --config "$STATE_DIR/agent1/agent.json" --all |
   json_eval 'sum(a.get("api", {}).get("build_failures", 0) for a in d)')
+# Cloudlet $NO_ROOM looks free, so among 32 two-choice decisions it is tried (and refuses) with
+# near certainty: the re-scheduling path must have run.
 ((failures > 0)) || fail "no agent counted a failed build: the refusing cloudlet $NO_ROOM was never tried"
 echo "ok: the agents placed $failures refused builds again elsewhere"
 
