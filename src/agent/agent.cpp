@@ -14,6 +14,7 @@
 #include "agent/home_agent.hpp"
 #include "agent/peer_sampler.hpp"
 #include "cloudlet/cloudlet_client.hpp"
+#include "common/time_format.hpp"
 #include "compute/nova_proxy.hpp"
 #include "emulator/cloudlet.hpp"
 #include "http/client.hpp"
@@ -33,12 +34,6 @@ namespace {
 
 using nlohmann::json;
 namespace asio = boost::asio;
-
-std::uint64_t NowMillis() {
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count());
-}
 
 }  // namespace
 
@@ -246,8 +241,8 @@ Result<Ok> Agent::Start() {
 
     // The incarnation is the start time: a restarted agent outranks what others remember of it.
     overlay::PeerDescriptor self{overlay::PeerId(i.config.id), i.address, 0};
-    i.sampler = std::make_unique<PeerSampler>(i.executor, i.peers, self, NowMillis(), i.config.overlay, i.config.seeds,
-                                              std::random_device{}());
+    i.sampler = std::make_unique<PeerSampler>(i.executor, i.peers, self, static_cast<std::uint64_t>(UnixMillisNow()),
+                                              i.config.overlay, i.config.seeds, std::random_device{}());
     i.home = std::make_unique<HomeAgent>(
         i.config.id, [&i](const std::string& tenant) { return i.HomeOf(tenant); }, i.peers, *i.state);
     std::vector<std::pair<std::string, overlay::PeerId>> table;

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "common/ids.hpp"
+#include "common/time_format.hpp"
 
 namespace shoal::agent {
 namespace {
@@ -11,11 +12,6 @@ using nlohmann::json;
 namespace asio = boost::asio;
 
 constexpr std::string_view kForwardedBy = "via";
-
-std::int64_t NowMillis() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 Error Bad(std::string message) {
     return MakeError(ErrorCode::kBadRequest, std::move(message));
@@ -110,7 +106,7 @@ asio::awaitable<Result<http::Response>> HomeAgent::Create(http::Request& request
         if (!extra->is_object()) co_return Bad("resource: 'extra' must be an object");
         record.extra = *extra;
     }
-    record.created_at = record.updated_at = NowMillis();
+    record.created_at = record.updated_at = UnixMillisNow();
     auto created = co_await state_.CreateResource(std::move(record));
     if (!created.ok()) co_return created.error();
     co_return http::Response::Json(201, json{{"resource", state::ToJson(*created)}, {"served_by", self_id_}});

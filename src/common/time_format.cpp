@@ -4,6 +4,12 @@
 #include <ctime>
 
 namespace shoal {
+
+std::int64_t UnixMillisNow() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
 namespace {
 
 std::tm ToTm(SystemTime t) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -8,6 +9,9 @@
 namespace shoal {
 
 using SystemTime = std::chrono::system_clock::time_point;
+
+// Milliseconds since the Unix epoch, now (record timestamps, incarnations).
+std::int64_t UnixMillisNow();
 
 // "2026-11-22T18:51:01Z" (Nova, Glance).
 std::string FormatIso8601(SystemTime t);
