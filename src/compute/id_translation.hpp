@@ -76,6 +76,11 @@ struct AgentUrls {
     std::string image;    // "http://127.0.0.1:9292" (Glance root, for absolute Location headers)
 };
 
+// An agent's URLs from its base as the client used it ("http://host:port").
+inline AgentUrls AgentUrlsAt(const std::string& api_base) {
+    return AgentUrls{api_base + "/compute/v2.1", api_base + "/image"};
+}
+
 // The cloudlet a body came from or goes to.
 struct CloudletContext {
     std::string cloudlet;    // agent id (the map's key)

@@ -9,8 +9,10 @@
 #include <set>
 
 #include "common/ids.hpp"
+#include "common/time_format.hpp"
 #include "compute/id_translation.hpp"
 #include "compute/list_runner.hpp"
+#include "compute/owned_resource.hpp"
 #include "http/errors.hpp"
 #include "identity/caller.hpp"
 
@@ -21,11 +23,6 @@ using nlohmann::json;
 namespace asio = boost::asio;
 using cloudlet::CloudletCall;
 using cloudlet::Service;
-
-std::int64_t NowMs() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 Error NoImage(const std::string& id) {
     return MakeError(ErrorCode::kNotFound, "No image found with ID " + id);
@@ -157,7 +154,7 @@ asio::awaitable<Result<http::Response>> GlanceProxy::Create(http::Request& req) 
     rec.cloudlet = home;
     rec.cloudlet_id = id;
     rec.status = "queued";
-    rec.created_at = rec.updated_at = NowMs();
+    rec.created_at = rec.updated_at = UnixMillisNow();
     auto created = answer->JsonBody();
     if (created.ok()) rec.extra = json{{"values", *created}};
     auto stored = co_await state_.CreateResource(rec);
@@ -172,17 +169,17 @@ asio::awaitable<Result<http::Response>> GlanceProxy::Create(http::Request& req) 
     loc.cloudlet = home;
     loc.cloudlet_id = id;
     loc.status = "primary";
-    loc.updated_at = NowMs();
+    loc.updated_at = UnixMillisNow();
     (void)co_await state_.PutImageLocation(loc);
     co_return RelayImage(*answer, who->tenant, home);
 }
 
 asio::awaitable<Result<http::Response>> GlanceProxy::Show(http::Request& req) {
-    auto who = identity::CallerOf(req);
-    if (!who.ok()) co_return who.error();
-    const std::string id = req.Param("image_id");
-    auto rec = co_await state_.GetResource(who->tenant, id);
-    if (!rec.ok() || rec->kind != "image") co_return NoImage(id);
+    auto found = co_await compute::FindOwned(state_, req, "image_id", "image", NoImage);
+    if (!found.ok()) co_return found.error();
+    const identity::Caller* who = &found->caller;
+    state::ResourceRecord* rec = &found->record;
+    const std::string& id = rec->id;
     CloudletCall call(Service::kImage, http::Method::kGet, "/v2/images/" + id);
     auto answer = co_await gateway_.Call(rec->cloudlet, who->tenant, call);
     if (!answer.ok()) co_return answer.error();
@@ -205,7 +202,7 @@ asio::awaitable<Result<http::Response>> GlanceProxy::List(http::Request& req) {
         compute::KnownResource k{r.id, r.cloudlet, r.cloudlet_id, r.extra.value("values", json::object())};
         known.push_back(std::move(k));
     }
-    compute::AgentUrls urls{who->api_base + "/compute/v2.1", who->api_base + "/image"};
+    const auto urls = compute::AgentUrlsAt(who->api_base);
     compute::Translator translator(map, who->tenant, urls);
     compute::ListContext context{translator, {}, std::move(known)};
     for (const auto& c : cloudlets) context.cloudlets.push_back(compute::CloudletContext{c, ""});
@@ -243,11 +240,11 @@ asio::awaitable<Result<http::Response>> GlanceProxy::List(http::Request& req) {
 }
 
 asio::awaitable<Result<http::Response>> GlanceProxy::Update(http::Request& req) {
-    auto who = identity::CallerOf(req);
-    if (!who.ok()) co_return who.error();
-    const std::string id = req.Param("image_id");
-    auto rec = co_await state_.GetResource(who->tenant, id);
-    if (!rec.ok() || rec->kind != "image") co_return NoImage(id);
+    auto found = co_await compute::FindOwned(state_, req, "image_id", "image", NoImage);
+    if (!found.ok()) co_return found.error();
+    const identity::Caller* who = &found->caller;
+    state::ResourceRecord* rec = &found->record;
+    const std::string& id = rec->id;
     auto locations = co_await state_.ListImageLocations(who->tenant, id);
     CloudletCall call(Service::kImage, http::Method::kPatch, "/v2/images/" + id);
     call.body = req.body;
@@ -268,11 +265,11 @@ asio::awaitable<Result<http::Response>> GlanceProxy::Update(http::Request& req) 
 }
 
 asio::awaitable<Result<http::Response>> GlanceProxy::Remove(http::Request& req) {
-    auto who = identity::CallerOf(req);
-    if (!who.ok()) co_return who.error();
-    const std::string id = req.Param("image_id");
-    auto rec = co_await state_.GetResource(who->tenant, id);
-    if (!rec.ok() || rec->kind != "image") co_return NoImage(id);
+    auto found = co_await compute::FindOwned(state_, req, "image_id", "image", NoImage);
+    if (!found.ok()) co_return found.error();
+    const identity::Caller* who = &found->caller;
+    state::ResourceRecord* rec = &found->record;
+    const std::string& id = rec->id;
     auto locations = co_await state_.ListImageLocations(who->tenant, id);
     if (!locations.ok()) co_return locations.error();
     // Every copy goes; one that cannot be reached keeps the image listed, so a retry finishes.
@@ -297,11 +294,11 @@ asio::awaitable<Result<http::Response>> GlanceProxy::Remove(http::Request& req) 
 }
 
 asio::awaitable<Result<http::Response>> GlanceProxy::Upload(http::Request& req) {
-    auto who = identity::CallerOf(req);
-    if (!who.ok()) co_return who.error();
-    const std::string id = req.Param("image_id");
-    auto rec = co_await state_.GetResource(who->tenant, id);
-    if (!rec.ok() || rec->kind != "image") co_return NoImage(id);
+    auto found = co_await compute::FindOwned(state_, req, "image_id", "image", NoImage);
+    if (!found.ok()) co_return found.error();
+    const identity::Caller* who = &found->caller;
+    state::ResourceRecord* rec = &found->record;
+    const std::string& id = rec->id;
     CloudletCall call(Service::kImage, http::Method::kPut, "/v2/images/" + id + "/file");
     call.body = std::move(req.body);
     call.content_type = std::string(req.headers.Get("Content-Type").value_or("application/octet-stream"));
@@ -312,11 +309,11 @@ asio::awaitable<Result<http::Response>> GlanceProxy::Upload(http::Request& req) 
 }
 
 asio::awaitable<Result<http::Response>> GlanceProxy::Download(http::Request& req) {
-    auto who = identity::CallerOf(req);
-    if (!who.ok()) co_return who.error();
-    const std::string id = req.Param("image_id");
-    auto rec = co_await state_.GetResource(who->tenant, id);
-    if (!rec.ok() || rec->kind != "image") co_return NoImage(id);
+    auto found = co_await compute::FindOwned(state_, req, "image_id", "image", NoImage);
+    if (!found.ok()) co_return found.error();
+    const identity::Caller* who = &found->caller;
+    state::ResourceRecord* rec = &found->record;
+    const std::string& id = rec->id;
     CloudletCall call(Service::kImage, http::Method::kGet, "/v2/images/" + id + "/file");
     call.accept = "*/*";
     call.timeout = std::chrono::milliseconds(600'000);
@@ -326,11 +323,11 @@ asio::awaitable<Result<http::Response>> GlanceProxy::Download(http::Request& req
 }
 
 asio::awaitable<Result<http::Response>> GlanceProxy::Tags(http::Request& req) {
-    auto who = identity::CallerOf(req);
-    if (!who.ok()) co_return who.error();
-    const std::string id = req.Param("image_id");
-    auto rec = co_await state_.GetResource(who->tenant, id);
-    if (!rec.ok() || rec->kind != "image") co_return NoImage(id);
+    auto found = co_await compute::FindOwned(state_, req, "image_id", "image", NoImage);
+    if (!found.ok()) co_return found.error();
+    const identity::Caller* who = &found->caller;
+    state::ResourceRecord* rec = &found->record;
+    const std::string& id = rec->id;
     CloudletCall call(Service::kImage, req.method, "/v2/images/" + id + "/tags/" + http::UrlEncode(req.Param("tag")));
     auto answer = co_await gateway_.Call(rec->cloudlet, who->tenant, call);
     if (!answer.ok()) co_return answer.error();
@@ -360,7 +357,7 @@ std::string GlanceProxy::DataSignature(const std::string& tenant,
 }
 
 std::string GlanceProxy::DataUrl(const std::string& tenant, const std::string& image_id) const {
-    const std::int64_t expires = NowMs() / 1000 + options_.data_url_ttl.count();
+    const std::int64_t expires = UnixMillisNow() / 1000 + options_.data_url_ttl.count();
     return self_api_url_() + std::string(kDataPrefix) + http::UrlEncode(tenant) + "/" + http::UrlEncode(image_id) +
            "?expires=" + std::to_string(expires) + "&sig=" + DataSignature(tenant, image_id, expires);
 }
@@ -377,7 +374,7 @@ asio::awaitable<Result<http::Response>> GlanceProxy::Data(http::Request& req) {
         expires = 0;
     }
     // Glance fetches this without a token: the signature is the capability.
-    if (!sig || expires < NowMs() / 1000 || *sig != DataSignature(tenant, id, expires))
+    if (!sig || expires < UnixMillisNow() / 1000 || *sig != DataSignature(tenant, id, expires))
         co_return MakeError(ErrorCode::kForbidden, "invalid or expired image data URL");
     auto rec = co_await state_.GetResource(tenant, id);
     if (!rec.ok() || rec->kind != "image") co_return NoImage(id);
@@ -424,7 +421,7 @@ asio::awaitable<Result<std::string>> GlanceProxy::Import(std::string tenant,
     for (const char* k : {"name", "disk_format", "container_format", "min_disk", "min_ram", "os_distro", "os_type",
                           "architecture", "hw_disk_bus", "hw_video_model"})
         if (source->contains(k) && !(*source)[k].is_null()) copy[k] = (*source)[k];
-    state::ImageLocation loc{image_id, tenant, cloudlet, image_id, "importing", NowMs(), 0};
+    state::ImageLocation loc{image_id, tenant, cloudlet, image_id, "importing", UnixMillisNow(), 0};
     (void)co_await state_.PutImageLocation(loc);
     auto fail = [&](Error e) -> asio::awaitable<Result<std::string>> {
         CloudletCall undo(Service::kImage, http::Method::kDelete, "/v2/images/" + image_id);
@@ -474,7 +471,7 @@ asio::awaitable<Result<std::string>> GlanceProxy::Import(std::string tenant,
         co_await timer.async_wait(asio::use_awaitable);
     }
     loc.status = "active";
-    loc.updated_at = NowMs();
+    loc.updated_at = UnixMillisNow();
     (void)co_await state_.PutImageLocation(loc);
     spdlog::info("image {} of {} imported into {}", image_id, tenant, cloudlet);
     co_return image_id;
