@@ -12,6 +12,7 @@
 #include "common/ids.hpp"
 #include "common/time_format.hpp"
 #include "compute/list_runner.hpp"
+#include "compute/owned_resource.hpp"
 #include "http/errors.hpp"
 #include "identity/caller.hpp"
 
@@ -22,11 +23,6 @@ using nlohmann::json;
 namespace asio = boost::asio;
 using cloudlet::CloudletCall;
 using cloudlet::Service;
-
-std::int64_t NowMs() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 std::string NowIso() {
     return FormatIso8601(std::chrono::system_clock::now());
@@ -225,7 +221,7 @@ asio::awaitable<Result<http::Response>> NovaProxy::Flavors(http::Request& req) {
     auto body = answer->JsonBody();
     if (!body.ok()) co_return MakeError(ErrorCode::kBadGateway, "flavor list");
     MemoryIdMap map;
-    Translator t(map, who->tenant, AgentUrls{who->api_base + "/compute/v2.1", who->api_base + "/image"});
+    Translator t(map, who->tenant, AgentUrlsAt(who->api_base));
     json out = json::array();
     bool past_marker = !req.Query("marker");
     for (auto f : (*body)["flavors"]) {
@@ -247,7 +243,7 @@ asio::awaitable<Result<http::Response>> NovaProxy::ShowFlavor(http::Request& req
     auto f = co_await FindFlavor(gateway_.SelfId(), who->tenant, req.Param("flavor_id"));
     if (!f.ok()) co_return f.error();
     MemoryIdMap map;
-    Translator t(map, who->tenant, AgentUrls{who->api_base + "/compute/v2.1", who->api_base + "/image"});
+    Translator t(map, who->tenant, AgentUrlsAt(who->api_base));
     json body = f->body;
     body["id"] = f->name;
     body["links"] = t.Links("flavors", f->name);
@@ -328,7 +324,7 @@ asio::awaitable<Result<http::Response>> NovaProxy::Create(http::Request& req) {
         rec.tenant = who->tenant;
         rec.kind = "server";
         rec.status = "BUILD";
-        rec.created_at = rec.updated_at = NowMs();
+        rec.created_at = rec.updated_at = UnixMillisNow();
         json one = server;
         if (*max_count > 1) one["name"] = name + "-" + std::to_string(i + 1);
         rec.extra = json{{"request", one},
@@ -356,7 +352,7 @@ asio::awaitable<Result<http::Response>> NovaProxy::Create(http::Request& req) {
     }
     if (reservation) co_return http::Response::Json(202, json{{"reservation_id", reservation_id}});
     MemoryIdMap map;
-    Translator t(map, who->tenant, AgentUrls{who->api_base + "/compute/v2.1", who->api_base + "/image"});
+    Translator t(map, who->tenant, AgentUrlsAt(who->api_base));
     json answer = {{"id", first_id},
                    {"links", t.Links("servers", first_id)},
                    {"OS-DCF:diskConfig", "MANUAL"},
@@ -383,7 +379,7 @@ asio::awaitable<void> NovaProxy::Place(std::string tenant, std::string id) {
 
     // Writes the record; false when the user deleted the server meanwhile.
     auto save = [this](state::ResourceRecord& r) -> asio::awaitable<bool> {
-        r.updated_at = NowMs();
+        r.updated_at = UnixMillisNow();
         auto put = co_await state_.PutResource(r);
         if (put.ok()) {
             r.revision = put->revision;
@@ -409,18 +405,18 @@ asio::awaitable<void> NovaProxy::Place(std::string tenant, std::string id) {
         // One decision: d candidates from the peer sampling service, their loads, the better one.
         auto names = gateway_.Candidates(plan.SampleSize());
         std::vector<scheduler::CloudletLoad> loads;
+        std::vector<Clock::time_point> asked;  // when each load was asked for
         for (const auto& n : names) {
             if (plan.Excludes(n)) continue;
+            const auto when = Clock::now();
             auto load = co_await gateway_.Load(n);
-            if (load.ok()) loads.push_back(std::move(load).value());
+            if (!load.ok()) continue;
+            loads.push_back(std::move(load).value());
+            asked.push_back(when);
         }
-        // Decisions of this agent not yet reported by their cloudlets, added after the last
-        // co_await so that the decision and its reservation below are one step.
-        for (auto& load : loads) {
-            auto pending = deciding_.Totals(load.cloudlet);
-            load.in_flight_ram_mb += pending.ram_mb;
-            load.in_flight_builds += pending.builds;
-        }
+        // This agent's decisions that a load cannot include, added after the last co_await so
+        // that the choice and its reservation below are one step.
+        for (std::size_t i = 0; i < loads.size(); ++i) AddUnreported(loads[i], asked[i]);
         auto pick = plan.Next(loads, rng_);
         if (!pick.ok()) {
             if (plan.Exhausted()) {
@@ -432,12 +428,7 @@ asio::awaitable<void> NovaProxy::Place(std::string tenant, std::string id) {
             continue;
         }
         const std::string target = loads[*pick].cloudlet;
-        const auto now = std::chrono::duration_cast<scheduler::InFlightLedger::Time>(
-            std::chrono::steady_clock::now().time_since_epoch());
-        auto deciding = deciding_.Reserve(target, std::max<std::int64_t>(need.ram_mb, 1), now);
-        auto release = [&] {
-            if (deciding.ok()) deciding_.Release(*deciding);
-        };
+        const std::uint64_t decision = Decide(target, need.ram_mb);
 
         std::string failure;
         auto copy = co_await ensure_image_(tenant, image, target);
@@ -460,8 +451,8 @@ asio::awaitable<void> NovaProxy::Place(std::string tenant, std::string id) {
             auto answer = co_await gateway_.Call(target, tenant, call);
             if (!answer.ok()) {
                 failure = answer.error().message;
-            } else if (answer->status == 400 || answer->status == 403) {
-                release();
+            } else if (answer->status == 400) {
+                Delivered(decision, false);
                 co_await fail(http::ErrorMessageOf(*answer));  // the request itself is wrong: no retry
                 co_return;
             } else if (answer->status != 202) {
@@ -475,7 +466,7 @@ asio::awaitable<void> NovaProxy::Place(std::string tenant, std::string id) {
                 projects_[target + "/" + tenant] = cloudlet::CloudletProjectOf(*answer);
             }
         }
-        release();
+        Delivered(decision, !cloudlet_id.empty());
 
         if (!cloudlet_id.empty()) {
             rec->cloudlet = target;
@@ -536,6 +527,34 @@ asio::awaitable<void> NovaProxy::Place(std::string tenant, std::string id) {
             co_await fail(s.error().message);
             co_return;
         }
+    }
+}
+
+std::uint64_t NovaProxy::Decide(const std::string& cloudlet, std::int64_t ram_mb) {
+    // Deliveries long past can no longer be missing from any load still being used.
+    const auto horizon = Clock::now() - std::chrono::seconds(60);
+    std::erase_if(decisions_, [&](const auto& d) { return d.second.delivered && *d.second.delivered < horizon; });
+    const std::uint64_t id = next_decision_++;
+    decisions_[id] = Decision{cloudlet, std::max<std::int64_t>(ram_mb, 1), std::nullopt};
+    return id;
+}
+
+void NovaProxy::Delivered(std::uint64_t decision, bool reached_cloudlet) {
+    auto it = decisions_.find(decision);
+    if (it == decisions_.end()) return;
+    if (reached_cloudlet)
+        it->second.delivered = Clock::now();
+    else
+        decisions_.erase(it);
+}
+
+void NovaProxy::AddUnreported(scheduler::CloudletLoad& load, Clock::time_point asked) const {
+    // Not yet at the cloudlet, or arrived there after the load was asked for: the cloudlet's
+    // own ledger may not have had it when it answered. Counting it twice errs on the safe side.
+    for (const auto& [id, d] : decisions_) {
+        if (d.cloudlet != load.cloudlet || (d.delivered && *d.delivered < asked)) continue;
+        load.in_flight_ram_mb += d.ram_mb;
+        load.in_flight_builds += 1;
     }
 }
 
@@ -601,12 +620,12 @@ json Synthesize(const state::ResourceRecord& r, const Translator& t, int mv) {
 }  // namespace
 
 asio::awaitable<Result<http::Response>> NovaProxy::Show(http::Request& req) {
-    auto who = identity::CallerOf(req);
-    if (!who.ok()) co_return who.error();
+    auto found = co_await FindOwned(state_, req, "server_id", "server", NoServer);
+    if (!found.ok()) co_return found.error();
+    const identity::Caller* who = &found->caller;
+    state::ResourceRecord* rec = &found->record;
+    const std::string& id = rec->id;
     const int mv = MicroversionOr1(req);
-    const std::string id = req.Param("server_id");
-    auto rec = co_await state_.GetResource(who->tenant, id);
-    if (!rec.ok() || rec->kind != "server") co_return NoServer(id);
     MemoryIdMap map;
     map.Add(Kind::kServer, rec->id, rec->cloudlet, rec->cloudlet_id);
     const std::string image = rec->extra.value("image", "");
@@ -614,7 +633,7 @@ asio::awaitable<Result<http::Response>> NovaProxy::Show(http::Request& req) {
         map.Add(Kind::kImage, image, rec->cloudlet, image);
         co_await AddFlavors(map, rec->cloudlet, who->tenant);
     }
-    Translator t(map, who->tenant, AgentUrls{who->api_base + "/compute/v2.1", who->api_base + "/image"});
+    Translator t(map, who->tenant, AgentUrlsAt(who->api_base));
     if (rec->cloudlet.empty()) co_return http::Response::Json(200, json{{"server", Synthesize(*rec, t, mv)}});
 
     CloudletCall call(Service::kCompute, http::Method::kGet, "/servers/" + rec->cloudlet_id);
@@ -663,7 +682,7 @@ asio::awaitable<Result<http::Response>> NovaProxy::List(http::Request& req) {
             for (const auto& i : *images) map.Add(Kind::kImage, i.id, c, i.id);
         co_await AddFlavors(map, c, tenant);
     }
-    Translator t(map, tenant, AgentUrls{who->api_base + "/compute/v2.1", who->api_base + "/image"});
+    Translator t(map, tenant, AgentUrlsAt(who->api_base));
     ListContext context{t, {}, std::move(known)};
     for (const auto& c : cloudlets) {
         auto p = projects_.find(c + "/" + tenant);
@@ -707,11 +726,11 @@ asio::awaitable<Result<http::Response>> NovaProxy::List(http::Request& req) {
 // ---- writes on one server -------------------------------------------------------------------
 
 asio::awaitable<Result<http::Response>> NovaProxy::Remove(http::Request& req) {
-    auto who = identity::CallerOf(req);
-    if (!who.ok()) co_return who.error();
-    const std::string id = req.Param("server_id");
-    auto rec = co_await state_.GetResource(who->tenant, id);
-    if (!rec.ok() || rec->kind != "server") co_return NoServer(id);
+    auto found = co_await FindOwned(state_, req, "server_id", "server", NoServer);
+    if (!found.ok()) co_return found.error();
+    const identity::Caller* who = &found->caller;
+    state::ResourceRecord* rec = &found->record;
+    const std::string& id = rec->id;
     if (!rec->cloudlet.empty()) {
         CloudletCall call(Service::kCompute, http::Method::kDelete, "/servers/" + rec->cloudlet_id);
         auto answer = co_await gateway_.Call(rec->cloudlet, who->tenant, call);
@@ -727,11 +746,11 @@ asio::awaitable<Result<http::Response>> NovaProxy::Remove(http::Request& req) {
 }
 
 asio::awaitable<Result<http::Response>> NovaProxy::Update(http::Request& req) {
-    auto who = identity::CallerOf(req);
-    if (!who.ok()) co_return who.error();
-    const std::string id = req.Param("server_id");
-    auto rec = co_await state_.GetResource(who->tenant, id);
-    if (!rec.ok() || rec->kind != "server") co_return NoServer(id);
+    auto found = co_await FindOwned(state_, req, "server_id", "server", NoServer);
+    if (!found.ok()) co_return found.error();
+    const identity::Caller* who = &found->caller;
+    state::ResourceRecord* rec = &found->record;
+    const std::string& id = rec->id;
     if (rec->cloudlet.empty() || rec->extra.value("placement", "") != "placed")
         co_return MakeError(ErrorCode::kConflict, "Cannot update instance " + id + " while it is in vm_state building");
     CloudletCall call(Service::kCompute, http::Method::kPut, "/servers/" + rec->cloudlet_id);
@@ -744,7 +763,7 @@ asio::awaitable<Result<http::Response>> NovaProxy::Update(http::Request& req) {
     map.Add(Kind::kServer, rec->id, rec->cloudlet, rec->cloudlet_id);
     map.Add(Kind::kImage, rec->extra.value("image", ""), rec->cloudlet, rec->extra.value("image", ""));
     co_await AddFlavors(map, rec->cloudlet, who->tenant);
-    Translator t(map, who->tenant, AgentUrls{who->api_base + "/compute/v2.1", who->api_base + "/image"});
+    Translator t(map, who->tenant, AgentUrlsAt(who->api_base));
     auto body = answer->JsonBody();
     if (!body.ok()) co_return MakeError(ErrorCode::kBadGateway, "malformed server body");
     auto translated = t.ServerBodyToShoal(CloudletContext{rec->cloudlet, cloudlet::CloudletProjectOf(*answer)}, *body);
@@ -753,11 +772,11 @@ asio::awaitable<Result<http::Response>> NovaProxy::Update(http::Request& req) {
 }
 
 asio::awaitable<Result<http::Response>> NovaProxy::Action(http::Request& req) {
-    auto who = identity::CallerOf(req);
-    if (!who.ok()) co_return who.error();
-    const std::string id = req.Param("server_id");
-    auto rec = co_await state_.GetResource(who->tenant, id);
-    if (!rec.ok() || rec->kind != "server") co_return NoServer(id);
+    auto found = co_await FindOwned(state_, req, "server_id", "server", NoServer);
+    if (!found.ok()) co_return found.error();
+    const identity::Caller* who = &found->caller;
+    state::ResourceRecord* rec = &found->record;
+    const std::string& id = rec->id;
     auto body = req.JsonBody();
     if (!body.ok() || !body->is_object() || body->empty())
         co_return MakeError(ErrorCode::kBadRequest, "Malformed request body");
@@ -770,7 +789,7 @@ asio::awaitable<Result<http::Response>> NovaProxy::Action(http::Request& req) {
     if (images.ok())
         for (const auto& i : *images) map.Add(Kind::kImage, i.id, rec->cloudlet, i.id);
     co_await AddFlavors(map, rec->cloudlet, who->tenant);
-    Translator t(map, who->tenant, AgentUrls{who->api_base + "/compute/v2.1", who->api_base + "/image"});
+    Translator t(map, who->tenant, AgentUrlsAt(who->api_base));
     CloudletContext c{rec->cloudlet, ""};
     auto translated = t.ActionToCloudlet(c, *body);
     if (!translated.ok()) co_return translated.error();

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -14,7 +15,6 @@
 #include "cloudlet/cloudlet_gateway.hpp"
 #include "compute/id_translation.hpp"
 #include "http/router.hpp"
-#include "scheduler/in_flight_ledger.hpp"
 #include "scheduler/power_of_two.hpp"
 #include "state/tenant_state.hpp"
 
@@ -93,9 +93,21 @@ private:
     state::TenantState& state_;
     EnsureImage ensure_image_;
     NovaProxyOptions options_;
-    // Decisions made here whose create has not reached the chosen cloudlet yet: a burst from one
-    // tenant (all placed at its home) must not herd onto the cloudlet that looked emptiest.
-    scheduler::InFlightLedger deciding_{std::chrono::minutes(10)};
+    // Placement decisions made here, kept until no load in use can be missing them: a burst from
+    // one tenant (all placed at its home) must not herd onto the cloudlet that looked emptiest.
+    // A create that reached its cloudlet is in that cloudlet's ledger, but a load asked for
+    // before it arrived is not; so a decision counts for loads asked before its delivery.
+    using Clock = std::chrono::steady_clock;
+    struct Decision {
+        std::string cloudlet;
+        std::int64_t ram_mb = 0;
+        std::optional<Clock::time_point> delivered;  // when the create reached the cloudlet
+    };
+    std::uint64_t Decide(const std::string& cloudlet, std::int64_t ram_mb);
+    void Delivered(std::uint64_t decision, bool reached_cloudlet);
+    void AddUnreported(scheduler::CloudletLoad& load, Clock::time_point asked) const;
+    std::map<std::uint64_t, Decision> decisions_;
+    std::uint64_t next_decision_ = 1;
     std::map<std::string, FlavorList, std::less<>> flavors_;
     std::map<std::string, std::string, std::less<>> projects_;  // "cloudlet/tenant" -> project id there
     Rng rng_;
