@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-openstackclient python3-glanceclient python3-osc-placement   # the real clients the tests drive
   etcd-server etcd-client curl procps
+  gnuplot-nox   # `shoal bench` plots
 )
 
 missing=()

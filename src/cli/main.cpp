@@ -1,6 +1,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/agent_command.hpp"
+#include "cli/bench_command.hpp"
 #include "cli/cloudlet_command.hpp"
 #include "cli/sim_command.hpp"
 #include "cli/up_command.hpp"
@@ -16,6 +17,7 @@ int main(int argc, char** argv) {
     shoal::cli::AddCloudletCommand(app);
     shoal::cli::AddSimCommand(app);
     shoal::cli::AddUpCommand(app);
+    shoal::cli::AddBenchCommand(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -27,6 +27,7 @@
 #include "agent/peer_sampler.hpp"
 #include "common/log.hpp"
 #include "emulator/cloudlet.hpp"
+#include "identity/keystone_admin.hpp"
 #include "emulator/fake_compute.hpp"
 #include "http/client.hpp"
 #include "http/message.hpp"
@@ -98,37 +99,6 @@ Result<Ok> WriteFile(const fs::path& path, const std::string& content) {
     return Ok{};
 }
 
-// Keystone request bodies, built outside the coroutines: g++ 12 miscompiles nested braced
-// json initialisers with string literals inside a coroutine ("array used as initializer").
-json PasswordAuth(const Credentials& c) {
-    json user = {{"name", c.username}, {"domain", {{"id", "default"}}}, {"password", c.password}};
-    json identity = {{"methods", json::array({"password"})}, {"password", {{"user", user}}}};
-    json scope = {{"project", {{"name", c.project}, {"domain", {{"id", "default"}}}}}};
-    return {{"auth", {{"identity", identity}, {"scope", scope}}}};
-}
-json NewProject(const std::string& name) {
-    return {
-        {"project", {{"name", name}, {"domain_id", "default"}, {"description", "shoal up demo"}, {"enabled", true}}}};
-}
-json NewUser(const std::string& name, const std::string& password, const std::string& project_id) {
-    return {{"user",
-             {{"name", name},
-              {"domain_id", "default"},
-              {"password", password},
-              {"default_project_id", project_id},
-              {"enabled", true}}}};
-}
-json NewPassword(const std::string& password) {
-    return {{"user", {{"password", password}}}};
-}
-
-// The id in a Keystone create response: {"project": {"id": ...}}.
-std::string IdIn(const http::Response& r, const char* kind) {
-    auto body = r.JsonBody();
-    if (!body.ok() || !body->contains(kind) || !(*body)[kind].is_object()) return "";
-    return (*body)[kind].value("id", "");
-}
-
 }  // namespace
 
 struct Shoal::Impl {
@@ -180,85 +150,10 @@ struct Shoal::Impl {
     }
 
     // --- the identity provider's Keystone, through its own admin API (as an operator would)
-
-    asio::awaitable<Result<http::Response>> Keystone(http::Method method,
-                                                     std::string path,
-                                                     json body,
-                                                     std::string token) {
-        http::Request request;
-        request.method = method;
-        request.headers.Set("Accept", "application/json");
-        if (!token.empty()) request.headers.Set("X-Auth-Token", token);
-        if (!body.is_null()) {
-            request.headers.Set("Content-Type", "application/json");
-            request.body = body.dump();
-        }
-        auto r = co_await http.Send(idp->AuthUrl() + path, std::move(request), std::chrono::seconds(10));
-        if (!r.ok()) co_return r.error();
-        if (r->status >= 300) {
-            co_return MakeError(ErrorCode::kBadGateway, "identity provider: " + std::string(http::MethodName(method)) +
-                                                            " " + path + ": HTTP " + std::to_string(r->status) + " " +
-                                                            r->body.substr(0, 200));
-        }
-        co_return r;
-    }
-
-    // The id of the one entity named `name` in `collection` ("" when there is none).
-    // (Coroutine parameters by value: the frame must not refer to the caller's temporaries.)
-    asio::awaitable<Result<std::string>> FindId(std::string token, std::string collection, std::string name) {
-        auto r =
-            co_await Keystone(http::Method::kGet, "/" + collection + "?name=" + http::UrlEncode(name), json(), token);
-        if (!r.ok()) co_return r.error();
-        auto body = r->JsonBody();
-        if (!body.ok()) co_return body.error();
-        for (const auto& e : body->value(collection, json::array())) {
-            if (e.value("name", "") == name) co_return e.value("id", "");
-        }
-        co_return std::string();
-    }
-
     asio::awaitable<Result<Ok>> ProvisionDemo() {
-        auto issued = co_await Keystone(http::Method::kPost, "/auth/tokens", PasswordAuth(admin), "");
-        if (!issued.ok()) co_return issued.error();
-        const std::string token(issued->headers.Get("X-Subject-Token").value_or(""));
-        if (token.empty()) co_return MakeError(ErrorCode::kBadGateway, "identity provider: no X-Subject-Token");
-
-        auto project_id = co_await FindId(token, "projects", demo.project);
-        if (!project_id.ok()) co_return project_id.error();
-        if (project_id->empty()) {
-            auto created = co_await Keystone(http::Method::kPost, "/projects", NewProject(demo.project), token);
-            if (!created.ok()) co_return created.error();
-            *project_id = IdIn(*created, "project");
-        }
-        auto user_id = co_await FindId(token, "users", demo.username);
-        if (!user_id.ok()) co_return user_id.error();
-        if (user_id->empty()) {
-            auto created = co_await Keystone(http::Method::kPost, "/users",
-                                             NewUser(demo.username, demo.password, *project_id), token);
-            if (!created.ok()) co_return created.error();
-            *user_id = IdIn(*created, "user");
-        } else {
-            // A durable identity provider from an earlier run: this run's password wins.
-            auto updated =
-                co_await Keystone(http::Method::kPatch, "/users/" + *user_id, NewPassword(demo.password), token);
-            if (!updated.ok()) co_return updated.error();
-        }
-        if (project_id->empty() || user_id->empty())
-            co_return MakeError(ErrorCode::kBadGateway, "identity provider: created demo project/user without an id");
-        const std::vector<std::string> roles = {"member", "reader"};
-        for (const auto& role : roles) {
-            auto role_id = co_await FindId(token, "roles", role);
-            if (!role_id.ok()) co_return role_id.error();
-            if (role_id->empty()) {
-                if (role == "member")
-                    co_return MakeError(ErrorCode::kBadGateway, "identity provider has no role 'member'");
-                continue;
-            }
-            auto granted = co_await Keystone(http::Method::kPut,
-                                             "/projects/" + *project_id + "/users/" + *user_id + "/roles/" + *role_id,
-                                             json(), token);
-            if (!granted.ok()) co_return granted.error();
-        }
+        identity::KeystoneAdmin keystone(http, {idp->AuthUrl(), admin.username, admin.password, admin.project});
+        auto project = co_await keystone.EnsureMember(demo.project, demo.username, demo.password);
+        if (!project.ok()) co_return project.error();
         co_return Ok{};
     }
 
@@ -468,6 +363,11 @@ asio::awaitable<void> Shoal::Stop() {
 const std::string& Shoal::StateDir() const {
     return impl_->state_dir;
 }
+identity::PasswordCredentials Shoal::IdentityAdmin() const {
+    const auto& a = impl_->admin;
+    return {IdentityProviderUrl(), a.username, a.password, a.project};
+}
+
 std::string Shoal::IdentityProviderUrl() const {
     return impl_->idp ? impl_->idp->AuthUrl() : std::string();
 }

@@ -13,6 +13,7 @@
 
 #include "common/result.hpp"
 #include "emulator/cloudlet_config.hpp"
+#include "identity/keystone_admin.hpp"
 
 namespace shoal::cli {
 
@@ -60,6 +61,8 @@ public:
     std::string DemoOpenrc() const;
     // The identity provider's admin, at agent 1.
     std::string AdminOpenrc() const;
+    // The identity provider's admin at the identity provider itself (to provision users).
+    identity::PasswordCredentials IdentityAdmin() const;
     // One line per agent: id, API URL, members seen, requests, servers on its cloudlet.
     std::vector<std::string> StatusLines();
 

@@ -45,9 +45,10 @@ Result<CloudletConfig> CloudletConfigFromJson(const json& j) {
         r.Get("data_dir", c.data_dir);
         r.Get("max_image_bytes", c.max_image_bytes);
         r.Get("import_allowed_hosts", c.import_allowed_hosts);
-        json hv = json::object(), cm = json::object(), fl = json::array();
+        json hv = json::object(), cm = json::object(), qt = json::object(), fl = json::array();
         r.Get("hypervisors", hv);
         r.Get("controller", cm);
+        r.Get("quota", qt);
         r.Get("flavors", fl);
         if (auto u = r.Unknown()) return MakeError(ErrorCode::kBadRequest, "config: unknown key '" + *u + "'");
 
@@ -73,6 +74,12 @@ Result<CloudletConfig> CloudletConfigFromJson(const json& j) {
         m.GetMillis("build_timeout_ms", c.controller.build_timeout);
         m.GetMillis("schedule_time_ms", c.controller.schedule_time);
         if (auto u = m.Unknown()) return MakeError(ErrorCode::kBadRequest, "config: unknown key '" + *u + "'");
+
+        Reader q(qt, "quota.");
+        q.Get("instances", c.quota.instances);
+        q.Get("cores", c.quota.cores);
+        q.Get("ram_mb", c.quota.ram_mb);
+        if (auto u = q.Unknown()) return MakeError(ErrorCode::kBadRequest, "config: unknown key '" + *u + "'");
 
         for (const auto& f : fl) {
             FlavorSpec s;
@@ -102,6 +109,9 @@ Result<CloudletConfig> CloudletConfigFromJson(const json& j) {
         return MakeError(ErrorCode::kBadRequest, "config: hypervisors.spawn_failure_rate must be between 0 and 1");
     if (c.controller.api_workers <= 0 || c.controller.max_concurrent_builds <= 0)
         return MakeError(ErrorCode::kBadRequest, "config: controller workers must be positive");
+    // Nova's -1 is "unlimited".
+    if (c.quota.instances < -1 || c.quota.cores < -1 || c.quota.ram_mb < -1)
+        return MakeError(ErrorCode::kBadRequest, "config: quota values must be -1 (unlimited) or more");
     if (c.flavors.empty()) c.flavors = CloudletConfig::DefaultFlavors();
     return c;
 }
@@ -143,6 +153,7 @@ json ToJson(const CloudletConfig& c) {
           {"build_queue", m.build_queue},
           {"build_timeout_ms", m.build_timeout.count()},
           {"schedule_time_ms", m.schedule_time.count()}}},
+        {"quota", {{"instances", c.quota.instances}, {"cores", c.quota.cores}, {"ram_mb", c.quota.ram_mb}}},
         {"flavors", flavors},
     };
 }

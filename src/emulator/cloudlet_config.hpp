@@ -43,6 +43,14 @@ struct ControllerModel {
     Millis schedule_time{0};        // simulated scheduler+conductor work per build
 };
 
+// nova.conf [quota]: every project's limits (Nova's defaults). Benchmarks raise them, as
+// operators do for Rally.
+struct QuotaSpec {
+    int instances = 10;
+    int cores = 20;
+    int ram_mb = 51200;
+};
+
 struct FlavorSpec {
     std::string id;
     std::string name;
@@ -68,6 +76,7 @@ struct CloudletConfig {
 
     HypervisorSpec hypervisors;
     ControllerModel controller;
+    QuotaSpec quota;
     Millis boot_delay{1'000};  // BUILD -> ACTIVE on the fake hypervisor
     Millis action_delay{200};  // stop/start/reboot take this long
     Millis delete_delay{100};  // deleting -> gone

@@ -151,7 +151,11 @@ struct Keypair {
 
 // Everything the Nova API keeps: the service's State (nova_service.cpp) is this.
 struct ServiceState {
-    ServiceState(ServiceContext& c, const ImageLookup& i, FakeCompute& f) : ctx(c), images(i), compute(f) {}
+    ServiceState(ServiceContext& c, const ImageLookup& i, FakeCompute& f) : ctx(c), images(i), compute(f) {
+        quotas.instances = c.config.quota.instances;
+        quotas.cores = c.config.quota.cores;
+        quotas.ram = c.config.quota.ram_mb;
+    }
 
     ServiceContext& ctx;
     const ImageLookup& images;

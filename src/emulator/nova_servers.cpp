@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <limits>
 #include <memory>
 #include <set>
 
@@ -594,9 +595,13 @@ Result<long long> CheckQuota(
     const State& st, const Call& c, const nova::Flavor& f, long long min_count, long long max_count) {
     const auto& q = st.quotas;
     auto used = st.UsageOf(c.who.project_id);
-    long long room_instances = q.instances - used.instances;
-    long long room_cores = q.cores - used.cores;
-    long long room_ram = q.ram - used.ram;
+    // -1: unlimited, as in nova.conf.
+    auto room = [](int limit, int in_use) -> long long {
+        return limit < 0 ? std::numeric_limits<int>::max() : static_cast<long long>(limit) - in_use;
+    };
+    long long room_instances = room(q.instances, used.instances);
+    long long room_cores = room(q.cores, used.cores);
+    long long room_ram = room(q.ram, used.ram);
     long long allowed = room_instances;
     if (f.vcpus) allowed = std::min(allowed, room_cores / f.vcpus);
     if (f.ram_mb) allowed = std::min(allowed, room_ram / f.ram_mb);

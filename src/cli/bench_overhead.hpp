@@ -1,0 +1,11 @@
+#pragma once
+
+#include <string>
+
+namespace shoal::cli {
+
+// `shoal bench --scenario overhead`: what one agent adds to a GET, against the same GET sent
+// straight to its cloudlet in the same run (docs/benchmarks.md, "Agent overhead").
+int RunOverhead(const std::string& json_path);
+
+}  // namespace shoal::cli

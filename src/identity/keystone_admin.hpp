@@ -1,0 +1,46 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include <string>
+
+#include "common/result.hpp"
+#include "http/client.hpp"
+
+namespace shoal::identity {
+
+// A user's password credentials, project-scoped, in the default domain.
+struct PasswordCredentials {
+    std::string auth_url;  // Keystone v3, ".../v3"
+    std::string username;
+    std::string password;
+    std::string project;
+};
+
+// What an operator does with Keystone's admin API: log in, then make projects and users
+// idempotently. Used by `shoal up` (the demo user) and `shoal bench` (one tenant per user).
+class KeystoneAdmin {
+public:
+    KeystoneAdmin(http::Client& http, PasswordCredentials admin) : http_(http), admin_(std::move(admin)) {}
+
+    boost::asio::awaitable<Result<Ok>> Login();
+    // Makes (or finds) the project and the user, sets the user's password, and grants the user
+    // the roles "member" (required) and "reader" (when the Keystone has it) on the project.
+    // Returns the project's id.
+    boost::asio::awaitable<Result<std::string>> EnsureMember(std::string project,
+                                                             std::string username,
+                                                             std::string password);
+
+private:
+    boost::asio::awaitable<Result<http::Response>> Call(http::Method method, std::string path, std::string body);
+    boost::asio::awaitable<Result<std::string>> FindId(std::string collection, std::string name);
+
+    http::Client& http_;
+    PasswordCredentials admin_;
+    std::string token_;
+};
+
+// The body of a project-scoped password authentication (POST /v3/auth/tokens).
+std::string PasswordAuthBody(const PasswordCredentials& c);
+
+}  // namespace shoal::identity
