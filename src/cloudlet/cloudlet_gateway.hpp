@@ -32,6 +32,9 @@ public:
     // A server create: the cloudlet's agent counts this much RAM as in flight until the build
     // ends, so that concurrent placements see it (scheduler::InFlightLedger).
     std::int64_t reserve_ram_mb = 0;
+    // A reservation already made with CloudletGateway::Reserve: the create takes it over
+    // instead of making its own.
+    std::uint64_t reservation = 0;
     std::optional<std::chrono::milliseconds> timeout;
 };
 
@@ -54,6 +57,14 @@ inline http::Response RelayAnswer(const http::Response& from) {
     return r;
 }
 
+// A build in flight as the agent beside its cloudlet last saw it: "BUILD", "ACTIVE" or "ERROR"
+// (with Nova's fault message), or "" when that agent is not watching the server (unknown to
+// it, or ended long ago): ask the cloudlet itself then.
+struct BuildProgress {
+    std::string status;
+    std::string fault;
+};
+
 // How a home agent reaches the cloudlets of the shoal (paper IV-B): each cloudlet is named by the
 // id of the agent that stands beside it, and is reached through that agent only (its own
 // cloudlet directly, the others over signed A2A). Calls act as the tenant's principal in that
@@ -73,6 +84,42 @@ public:
     // k distinct live agents (fewer if the shoal is smaller), self included with the same chance
     // as any other: the candidates of one power-of-two-choices decision.
     virtual std::vector<std::string> Candidates(std::size_t k) = 0;
+    // Waits up to `wait` for the build of `cloudlet_server_id` (created with a reservation) to
+    // end, as watched by the cloudlet's agent: one list of the cloudlet's servers per period for
+    // all the builds there, instead of one GET per build. Without a watcher: "" at once.
+    virtual boost::asio::awaitable<Result<BuildProgress>> AwaitBuild(std::string cloudlet,
+                                                                     std::string cloudlet_server_id,
+                                                                     std::chrono::milliseconds wait);
+    // The load, and `ram_mb` held as in flight there from this moment (reservation 0: none
+    // made): a power-of-two-choices decision holds at both candidates while it decides, so that
+    // concurrent decisions elsewhere see it at either; the loser's hold is then given back and
+    // the winner's is taken over by the create (CloudletCall::reservation), which may come
+    // seconds later, after the image copy. The load does not include this hold.
+    struct HeldLoad {
+        scheduler::CloudletLoad load;
+        std::uint64_t reservation = 0;
+    };
+    virtual boost::asio::awaitable<Result<HeldLoad>> LoadHolding(std::string cloudlet, std::int64_t ram_mb);
+    // Gives back a hold no create took over (the loser of a decision, or a failed placement).
+    virtual boost::asio::awaitable<void> Unreserve(std::string cloudlet, std::uint64_t reservation);
 };
+
+inline boost::asio::awaitable<Result<CloudletGateway::HeldLoad>> CloudletGateway::LoadHolding(std::string cloudlet,
+                                                                                              std::int64_t) {
+    auto load = co_await Load(std::move(cloudlet));
+    if (!load.ok()) co_return load.error();
+    HeldLoad held;
+    held.load = std::move(load).value();
+    co_return held;
+}
+inline boost::asio::awaitable<void> CloudletGateway::Unreserve(std::string, std::uint64_t) {
+    co_return;
+}
+
+inline boost::asio::awaitable<Result<BuildProgress>> CloudletGateway::AwaitBuild(std::string,
+                                                                                 std::string,
+                                                                                 std::chrono::milliseconds) {
+    co_return BuildProgress{};
+}
 
 }  // namespace shoal::cloudlet

@@ -403,21 +403,28 @@ asio::awaitable<void> NovaProxy::Place(std::string tenant, std::string id) {
             co_return;
         }
         // One decision: d candidates from the peer sampling service, their loads, the better one.
+        // Each candidate holds the RAM while this decision is made (see LoadHolding).
         auto names = gateway_.Candidates(plan.SampleSize());
         std::vector<scheduler::CloudletLoad> loads;
+        std::vector<std::uint64_t> holds;
         std::vector<Clock::time_point> asked;  // when each load was asked for
         for (const auto& n : names) {
             if (plan.Excludes(n)) continue;
             const auto when = Clock::now();
-            auto load = co_await gateway_.Load(n);
-            if (!load.ok()) continue;
-            loads.push_back(std::move(load).value());
+            auto held = co_await gateway_.LoadHolding(n, need.ram_mb);
+            if (!held.ok()) continue;
+            loads.push_back(held->load);
+            holds.push_back(held->reservation);
             asked.push_back(when);
         }
         // This agent's decisions that a load cannot include, added after the last co_await so
         // that the choice and its reservation below are one step.
         for (std::size_t i = 0; i < loads.size(); ++i) AddUnreported(loads[i], asked[i]);
         auto pick = plan.Next(loads, rng_);
+        for (std::size_t i = 0; i < loads.size(); ++i) {
+            if (pick.ok() && i == *pick) continue;
+            co_await gateway_.Unreserve(loads[i].cloudlet, holds[i]);
+        }
         if (!pick.ok()) {
             if (plan.Exhausted()) {
                 co_await fail(pick.error().message);
@@ -429,6 +436,9 @@ asio::awaitable<void> NovaProxy::Place(std::string tenant, std::string id) {
         }
         const std::string target = loads[*pick].cloudlet;
         const std::uint64_t decision = Decide(target, need.ram_mb);
+        // Held at the cloudlet since its load was asked for: every load answered since counts it.
+        const std::uint64_t reservation = holds[*pick];
+        if (reservation != 0) Delivered(decision, true);
 
         std::string failure;
         auto copy = co_await ensure_image_(tenant, image, target);
@@ -447,6 +457,7 @@ asio::awaitable<void> NovaProxy::Place(std::string tenant, std::string id) {
             call.body = http::DumpJson(wrapped);
             call.microversion = MvString(mv);
             call.reserve_ram_mb = need.ram_mb;
+            call.reservation = reservation;
             ++stats_.builds;
             auto answer = co_await gateway_.Call(target, tenant, call);
             if (!answer.ok()) {
@@ -466,7 +477,9 @@ asio::awaitable<void> NovaProxy::Place(std::string tenant, std::string id) {
                 projects_[target + "/" + tenant] = cloudlet::CloudletProjectOf(*answer);
             }
         }
-        Delivered(decision, !cloudlet_id.empty());
+        if (reservation == 0) Delivered(decision, !cloudlet_id.empty());
+        // Not taken over by a create (the copy or the flavor failed, or the agent was unreachable).
+        if (cloudlet_id.empty()) co_await gateway_.Unreserve(target, reservation);
 
         if (!cloudlet_id.empty()) {
             rec->cloudlet = target;
@@ -480,11 +493,25 @@ asio::awaitable<void> NovaProxy::Place(std::string tenant, std::string id) {
             // Watch the build until it ends.
             const auto deadline = std::chrono::steady_clock::now() + options_.build_timeout;
             while (failure.empty()) {
-                timer.expires_after(options_.poll);
-                co_await timer.async_wait(asio::use_awaitable);
+                // The cloudlet's agent watches every build there with one list per period; only
+                // its verdict (or no watcher) costs a GET of this server.
+                auto progress = co_await gateway_.AwaitBuild(target, cloudlet_id, options_.build_wait);
+                const std::string seen = progress.ok() ? progress->status : std::string();
+                if (seen != "BUILD" && seen != "ACTIVE" && seen != "ERROR") {
+                    timer.expires_after(options_.poll);
+                    co_await timer.async_wait(asio::use_awaitable);
+                }
                 auto current = co_await state_.GetResource(tenant, id);
                 if (!current.ok() || current->cloudlet_id != cloudlet_id) co_return;  // deleted by the user
                 rec->revision = current->revision;
+                if (seen == "BUILD") {
+                    if (std::chrono::steady_clock::now() > deadline) failure = "build timed out";
+                    continue;
+                }
+                if (seen == "ERROR") {
+                    failure = progress->fault.empty() ? std::string("build failed") : progress->fault;
+                    continue;
+                }
                 CloudletCall show(Service::kCompute, http::Method::kGet, "/servers/" + cloudlet_id);
                 show.microversion = "2.1";
                 auto answer = co_await gateway_.Call(target, tenant, show);

@@ -24,7 +24,8 @@ struct NovaProxyOptions {
     int max_build_attempts = 3;                        // builds per server before it goes ERROR
     std::chrono::milliseconds build_timeout{180'000};  // a build not ACTIVE by then has failed
     std::chrono::milliseconds list_timeout{10'000};    // a cloudlet slower than this is a down cell
-    std::chrono::milliseconds poll{500};               // build progress checks
+    std::chrono::milliseconds poll{500};               // build progress checks without a watcher
+    std::chrono::milliseconds build_wait{5'000};       // long poll of the cloudlet's agent's build watch
     std::chrono::seconds flavor_cache{300};
 };
 

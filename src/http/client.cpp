@@ -9,6 +9,8 @@
 #include <map>
 #include <vector>
 
+#include "http/big_file_body.hpp"
+
 namespace shoal::http {
 
 namespace asio = boost::asio;
@@ -113,7 +115,7 @@ struct Client::Impl {
             r.keep_alive(true);
         };
         if (!req.body_file.empty()) {
-            bhttp::request<bhttp::file_body> r;
+            bhttp::request<detail::BigFileBody> r;
             set_common(r);
             r.body().open(req.body_file.c_str(), beast::file_mode::scan, wec);
             if (wec) {

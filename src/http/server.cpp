@@ -13,6 +13,7 @@
 #include <list>
 
 #include "common/ids.hpp"
+#include "http/big_file_body.hpp"
 
 namespace shoal::http {
 
@@ -111,7 +112,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
             res.keep_alive(keep_alive);
         };
         if (!r.body_file.empty() && !head) {
-            bhttp::response<bhttp::file_body> res;
+            bhttp::response<detail::BigFileBody> res;
             fill(res);
             beast::error_code ec;
             res.body().open(r.body_file.c_str(), beast::file_mode::scan, ec);

@@ -457,6 +457,7 @@ asio::awaitable<Result<std::string>> GlanceProxy::Import(std::string tenant,
     // Glance imports in the background: poll until the copy is active.
     const auto deadline = std::chrono::steady_clock::now() + options_.import_timeout;
     asio::steady_timer timer(executor_);
+    auto poll = options_.import_poll;
     while (true) {
         auto now = co_await gateway_.Call(cloudlet, tenant, show);
         if (now.ok() && now->status == 200) {
@@ -467,8 +468,11 @@ asio::awaitable<Result<std::string>> GlanceProxy::Import(std::string tenant,
         }
         if (std::chrono::steady_clock::now() > deadline)
             co_return co_await fail(MakeError(ErrorCode::kTimeout, "import did not finish in time"));
-        timer.expires_after(options_.import_poll);
+        // Backing off: a small image is active at the first look, and hundreds of imports
+        // polled every 200 ms once took more CPU than the imports themselves (docs/benchmarks.md).
+        timer.expires_after(poll);
         co_await timer.async_wait(asio::use_awaitable);
+        poll = std::min(poll * 2, options_.import_poll_max);
     }
     loc.status = "active";
     loc.updated_at = UnixMillisNow();

@@ -19,7 +19,8 @@ struct GlanceProxyOptions {
     std::string secret;  // keys the data URLs handed to cloudlets for web-download
     std::chrono::seconds data_url_ttl{3600};
     std::chrono::milliseconds import_timeout{600'000};
-    std::chrono::milliseconds import_poll{200};
+    std::chrono::milliseconds import_poll{200};  // the first look at an import; doubled after each
+    std::chrono::milliseconds import_poll_max{2'000};
 };
 
 // The agent's Glance v2 (paper IV-E), served at the tenant's home agent. An image is created and

@@ -34,6 +34,13 @@ TEST(CloudletConfig, ReadsKnownKeysAndRefusesTypos) {
     ASSERT_FALSE(nested.ok());
     EXPECT_NE(nested.error().message.find("controller.api_worker"), std::string::npos);
     EXPECT_FALSE(CloudletConfigFromJson(nlohmann::json::parse(R"({"port": "eighty"})")).ok());
+    EXPECT_FALSE(CloudletConfigFromJson(nlohmann::json::parse(R"({"quota": {"instance": 3}})")).ok());
+    EXPECT_FALSE(CloudletConfigFromJson(nlohmann::json::parse(R"({"quota": {"cores": -2}})")).ok());
+    auto quota = CloudletConfigFromJson(nlohmann::json::parse(R"({"quota": {"instances": -1, "ram_mb": 1024}})"));
+    ASSERT_TRUE(quota.ok());
+    EXPECT_EQ(quota->quota.instances, -1);
+    EXPECT_EQ(quota->quota.cores, 20);  // Nova's default stays
+    EXPECT_EQ(quota->quota.ram_mb, 1024);
     EXPECT_FALSE(CloudletConfigFromJson(nlohmann::json::parse(R"({"hypervisors": {"vcpus": 0}})")).ok());
     EXPECT_FALSE(LoadCloudletConfig("/nonexistent/shoal.json").ok());
 }

@@ -486,6 +486,21 @@ TEST_F(NovaServers, EnforcesNovaDefaultQuotas) {
     EXPECT_EQ(limits["totalRAMUsed"], 5120);
 }
 
+TEST_F(NovaServers, QuotaDefaultsComeFromTheConfigAndMinusOneIsUnlimited) {
+    config_.quota = {12, -1, -1};  // nova.conf [quota] instances=12 cores=-1 ram=-1
+    stack_.reset();
+    Start();
+    auto r = Post("/servers", ServerBody("many", {{"min_count", 2}, {"max_count", 30}}), kAlice, "2.37");
+    ASSERT_EQ(r.status, 202) << r.body;
+    EXPECT_EQ(stack_->compute->Servers().size(), 12u);
+    EXPECT_EQ(Message(Post("/servers", ServerBody("one-more"), kAlice, "2.37")),
+              "Quota exceeded for instances: Requested 1, but already used 12 of 12 instances");
+    auto limits = Body(Get("/limits"))["limits"]["absolute"];
+    EXPECT_EQ(limits["maxTotalInstances"], 12);
+    EXPECT_EQ(limits["maxTotalCores"], -1);
+    EXPECT_EQ(limits["maxTotalRAMSize"], -1);
+}
+
 // ------------------------------------------------------------------ scheduler and build pipeline
 
 TEST_F(NovaScheduler, SpreadsByFreeRamAndCountsClaimsAtOnce) {
