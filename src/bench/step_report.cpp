@@ -2,8 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include <cstdlib>
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -86,6 +86,8 @@ json StepJson(const StepResult& step) {
         {"poll_errors", poll_errors},
         {"delete_failures", delete_failures},
         {"wall_s", step.wall_s},
+        {"start_s", step.start_s},
+        {"rss_mb", step.rss_mb},
         {"error", step.error},
     };
 }
@@ -150,7 +152,8 @@ std::vector<std::string> WritePlots(const json& results, const std::string& pref
         script << "set terminal pngcairo size 800,500\nset output '" << png << "'\n"
                << "set title '" << m.title << "'\nset xlabel '" << (log_x ? "concurrent VM requests" : "system size")
                << "'\nset ylabel '" << m.ylabel << "'\nset key top left\nset grid\n"
-               << "set logscale x 2\n" << "plot ";
+               << "set logscale x 2\n"
+               << "plot ";
         for (std::size_t i = 0; i < systems.size(); ++i)
             script << (i ? ", " : "") << "'" << dat << "' using 1:" << i + 2 << " with linespoints title '"
                    << systems[i] << "'";

@@ -17,7 +17,9 @@ struct StepResult {
     BootPlan plan;
     std::vector<RepetitionOutcome> repetitions;
     double wall_s = 0;
-    std::string error;  // the step could not run at all (the system did not start, ...)
+    double start_s = 0;  // the system's start (agents converged), part of wall_s
+    double rss_mb = 0;   // the whole process's resident memory after the boots (systems and load generator)
+    std::string error;   // the step could not run at all (the system did not start, ...)
 };
 
 // The step's JSON: counts, failure rate and reasons, start-up time distribution, servers per
@@ -31,6 +33,8 @@ std::string ReasonKey(const std::string& reason);
 // Writes PNG plots of a scenario's steps with gnuplot: for each metric, one line per system
 // against `x_field` ("size" or "concurrency"). Returns the files written; empty (and a warning)
 // when gnuplot is not installed.
-std::vector<std::string> WritePlots(const nlohmann::json& results, const std::string& prefix, const std::string& x_field);
+std::vector<std::string> WritePlots(const nlohmann::json& results,
+                                    const std::string& prefix,
+                                    const std::string& x_field);
 
 }  // namespace shoal::bench

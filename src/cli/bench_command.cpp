@@ -6,6 +6,7 @@
 #include <boost/asio/use_future.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -168,6 +169,16 @@ std::string SummaryLine(const json& s) {
     return buf;
 }
 
+// The process's resident memory now (VmRSS), in MB.
+double ResidentMb() {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+    }
+    return 0;
+}
+
 json MachineJson() {
     std::ifstream meminfo("/proc/meminfo");
     std::string first;
@@ -196,8 +207,8 @@ bench::StepResult RunStep(const StepSpec& spec,
         return result;
     }
     described[result.system] = (*system)->Describe();
-    std::fprintf(stderr, "%s size %d up in %.1f s\n", result.system.c_str(), spec.size,
-                 std::chrono::duration<double>(Clock::now() - t0).count());
+    result.start_s = std::chrono::duration<double>(Clock::now() - t0).count();
+    std::fprintf(stderr, "%s size %d up in %.1f s\n", result.system.c_str(), spec.size, result.start_s);
 
     asio::io_context io;
     http::ClientOptions client_options;
@@ -222,7 +233,10 @@ bench::StepResult RunStep(const StepSpec& spec,
                 users.push_back({entry.auth_url, name, password, "bench-project-" + std::to_string(u)});
             }
             auto census = std::make_shared<bench::HostCensus>(client, (*system)->HostAdmins());
-            bench::CountServers count = [census]() { return census->Count(); };
+            bench::CountServers count = [census, &result]() {
+                result.rss_mb = std::max(result.rss_mb, ResidentMb());  // at the peak: every server up
+                return census->Count();
+            };
             bench::BootAndDelete workload(io.get_executor(), client, users, result.plan, count,
                                           [&bar](const bench::Progress& p) { bar.Update(p); });
             co_return co_await workload.Run();
@@ -265,7 +279,12 @@ int RunBench(const BenchOptions& o) {
         return 2;
     }
     SystemModel model = CalibratedModel();
-    if (o.scenario == "scale") model.converge_timeout = std::chrono::seconds(900);
+    if (o.scenario == "scale") {
+        // A thousand agents on one event loop: a slower overlay (agent_scale: 0.4 ms of CPU per
+        // agent and round) and time to converge.
+        model.converge_timeout = std::chrono::seconds(900);
+        model.overlay_period = std::chrono::seconds(2);
+    }
     bench::BootPlan plan;
     plan.repetitions = o.repetitions > 0 ? o.repetitions : DefaultRepetitions(o.scenario);
     // Rally's defaults (1 s polls, 300 s timeout, a cirros-sized image), except: smoke polls

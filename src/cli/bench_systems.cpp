@@ -1,10 +1,10 @@
 #include "cli/bench_systems.hpp"
 
+#include <pthread.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
-#include <pthread.h>
 
 #include <ctime>
 #include <thread>
@@ -25,9 +25,12 @@ Result<SystemKind> ParseSystemKind(const std::string& name) {
 
 std::string SystemName(SystemKind kind) {
     switch (kind) {
-        case SystemKind::kShoal: return "shoal";
-        case SystemKind::kStandard: return "standard";
-        case SystemKind::kDirect: return "direct";
+        case SystemKind::kShoal:
+            return "shoal";
+        case SystemKind::kStandard:
+            return "standard";
+        case SystemKind::kDirect:
+            return "direct";
     }
     return "?";
 }
@@ -110,6 +113,7 @@ Result<std::unique_ptr<BenchSystem>> BenchSystem::Start(SystemKind kind, int siz
             options.cloudlet = i->model.cloudlet;
             options.hypervisors = 1;
             options.converge_timeout = i->model.converge_timeout;
+            options.overlay_period = i->model.overlay_period;
             i->shoal = std::make_unique<Shoal>(i->io.get_executor(), options);
             co_return co_await i->shoal->Start();
         },
@@ -132,8 +136,7 @@ BenchSystem::Entry BenchSystem::EntryFor(int user, int users) const {
     const auto k = static_cast<std::size_t>(users >= n ? user % n : static_cast<long long>(user) * n / users);
     const auto& a = agents[k];
     if (i.kind == SystemKind::kDirect)
-        return {a.cloudlet_auth_url,
-                AdminOf(a.cloudlet_auth_url, a.admin_user, a.admin_password, a.admin_project)};
+        return {a.cloudlet_auth_url, AdminOf(a.cloudlet_auth_url, a.admin_user, a.admin_password, a.admin_project)};
     return {a.api_url + "/identity/v3", i.shoal->IdentityAdmin()};
 }
 

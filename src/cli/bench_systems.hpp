@@ -24,6 +24,7 @@ struct SystemModel {
     emulator::CloudletConfig cloudlet;  // each of shoal's (and direct's) cloudlets
     emulator::CloudletConfig standard;  // the standard cloud (its hypervisor count is set to N)
     std::chrono::seconds converge_timeout{120};
+    std::chrono::milliseconds overlay_period{500};
 };
 
 // A system running on its own event-loop thread, so that the load generator's thread and the

@@ -27,10 +27,10 @@
 #include "agent/peer_sampler.hpp"
 #include "common/log.hpp"
 #include "emulator/cloudlet.hpp"
-#include "identity/keystone_admin.hpp"
 #include "emulator/fake_compute.hpp"
 #include "http/client.hpp"
 #include "http/message.hpp"
+#include "identity/keystone_admin.hpp"
 
 namespace shoal::cli {
 namespace {
@@ -185,7 +185,7 @@ struct Shoal::Impl {
             c.state.backend = "memory";
         }
         c.embedded_cloudlet = std::move(cloudlet);
-        c.overlay.period = std::chrono::milliseconds(500);
+        c.overlay.period = options.overlay_period;
         c.mapping.mode = agent::MappingMode::kDynamic;
         agent::ApiOptions api;
         api.port = options.base_port > 0 ? static_cast<std::uint16_t>(options.base_port + k - 1) : 0;

@@ -28,6 +28,7 @@ struct UpOptions {
     int hypervisors = -1;                                  // >= 0: overrides every cloudlet's hypervisor count
     int base_port = 0;                                     // > 0: agent K's API on base_port + K - 1
     std::chrono::seconds converge_timeout{60};
+    std::chrono::milliseconds overlay_period{500};  // the agents' Cyclon period
 };
 
 // One shoal on one event loop: an identity provider (an embedded cloudlet named "idp") with a

@@ -2,6 +2,8 @@
 // agent lists its cloudlet once per period for all of them.
 #include <gtest/gtest.h>
 
+#include <boost/asio/co_spawn.hpp>
+
 #include "a2a/peer_client.hpp"
 #include "agent/agent.hpp"
 #include "agent_test_support.hpp"
@@ -13,7 +15,6 @@ namespace {
 
 using nlohmann::json;
 using shoal::testing::kClusterSecret;
-using shoal::testing::Run;
 using shoal::testing::TestAgentConfig;
 
 class BuildWatchTest : public ::testing::Test {
@@ -31,7 +32,7 @@ protected:
         ASSERT_TRUE(agent_->Start().ok());
     }
     void TearDown() override {
-        if (agent_) Run(io_, agent_->Stop());
+        if (agent_) shoal::testing::Run(io_, agent_->Stop());
     }
     // A raw call to the cloudlet through the agent, as tenant "t1".
     http::Response CloudletCall(const std::string& service,
@@ -46,7 +47,7 @@ protected:
                       "&path=" + http::UrlEncode(path) + extra_query);
         req.body = std::move(body);
         req.headers.Set("Content-Type", content_type);
-        auto r = Run(io_, peers_.Send(agent_->Address(), std::move(req), std::chrono::seconds(20)));
+        auto r = shoal::testing::Run(io_, peers_.Send(agent_->Address(), std::move(req), std::chrono::seconds(20)));
         EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
         return r.ok() ? *r : http::Response{};
     }
@@ -67,14 +68,14 @@ protected:
         return id;
     }
     json Builds(const std::string& id, int wait_ms) {
-        auto r = Run(io_, peers_.Call(agent_->Address(), http::Method::kGet,
-                                      "/a2a/v1/builds/" + id + "?wait_ms=" + std::to_string(wait_ms), nullptr,
-                                      std::chrono::seconds(20)));
+        auto r = shoal::testing::Run(io_, peers_.Call(agent_->Address(), http::Method::kGet,
+                                                      "/a2a/v1/builds/" + id + "?wait_ms=" + std::to_string(wait_ms),
+                                                      nullptr, std::chrono::seconds(20)));
         EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
         return r.ok() ? *r : json::object();
     }
     json Load() {
-        auto r = Run(
+        auto r = shoal::testing::Run(
             io_, peers_.Call(agent_->Address(), http::Method::kGet, "/a2a/v1/load", nullptr, std::chrono::seconds(10)));
         return r.ok() ? (*r)["load"] : json::object();
     }
@@ -106,7 +107,9 @@ TEST_F(BuildWatchTest, ManyWaitingHomesShareOneListPerPeriodAndLearnEachBuildsEn
                 if (r.ok()) answers[i] = *r;
                 --pending;
             },
-            boost::asio::detached);
+            [](std::exception_ptr e) {
+                if (e) std::rethrow_exception(e);
+            });
     }
     ASSERT_TRUE(shoal::testing::RunUntil(io_, [&] { return pending == 0; }));
     for (const auto& a : answers) EXPECT_EQ(a.value("status", ""), "ACTIVE") << a.dump();
