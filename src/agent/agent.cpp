@@ -194,6 +194,7 @@ struct Agent::Impl {
                     {"builds", n.builds},
                     {"build_failures", n.build_failures},
                     {"placement_failures", n.placement_failures},
+                    {"builds_undone", n.undone},
                     {"image_imports", glance->Imports()},
                     {"image_imports_joined", glance->ImportsJoined()},
                     {"builds_in_flight", ledger.Totals(config.id).builds}};

@@ -11,7 +11,8 @@ namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
 struct BootAndDelete::User {
-    User(http::Client& http, identity::PasswordCredentials c) : cloud(http, std::move(c)) {}
+    User(http::Client& http, identity::PasswordCredentials c, RequestLimiter* limiter)
+        : cloud(http, std::move(c), limiter) {}
     CloudUser cloud;
     std::string image;
     std::string flavor;
@@ -26,10 +27,11 @@ BootAndDelete::BootAndDelete(asio::any_io_executor executor,
                              OnProgress progress)
     : executor_(executor),
       http_(http),
+      limiter_(std::make_unique<RequestLimiter>(plan.max_requests_in_flight)),
       plan_(std::move(plan)),
       count_(std::move(count)),
       on_progress_(std::move(progress)) {
-    for (auto& u : users) users_.push_back(std::make_unique<User>(http_, std::move(u)));
+    for (auto& u : users) users_.push_back(std::make_unique<User>(http_, std::move(u), limiter_.get()));
 }
 
 BootAndDelete::~BootAndDelete() = default;
@@ -76,8 +78,8 @@ asio::awaitable<void> BootAndDelete::Boot(User& user, int index, int repetition,
         co_return;
     }
     const auto start = Clock::now();
-    auto created = co_await user.cloud.CreateServer(
-        "bench-" + std::to_string(repetition) + "-" + std::to_string(index), user.image, user.flavor);
+    auto created = co_await user.cloud.CreateServer("bench-" + std::to_string(repetition) + "-" + std::to_string(index),
+                                                    user.image, user.flavor);
     if (!created.ok()) {
         finish(false, created.error().message);
         co_return;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/cloud_user.hpp"
 #include "common/result.hpp"
 #include "http/client.hpp"
 #include "identity/keystone_admin.hpp"
@@ -26,6 +27,9 @@ struct BootPlan {
     std::chrono::milliseconds poll{1'000};            // Rally's nova_server_boot_poll_interval
     std::chrono::milliseconds boot_timeout{300'000};  // Rally's nova_server_boot_timeout
     std::chrono::milliseconds delete_timeout{300'000};
+    // At most this many API requests in flight from all users together (0: no limit), like a
+    // load generator's connection pool; keeps 10,000 concurrent servers within the fd limit.
+    int max_requests_in_flight = 0;
 };
 
 struct ServerOutcome {
@@ -78,6 +82,7 @@ private:
 
     boost::asio::any_io_executor executor_;
     http::Client& http_;
+    std::unique_ptr<RequestLimiter> limiter_;
     std::vector<std::unique_ptr<User>> users_;
     BootPlan plan_;
     CountServers count_;

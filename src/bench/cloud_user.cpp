@@ -1,5 +1,8 @@
 #include "bench/cloud_user.hpp"
 
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 
 #include "cloudlet/keystone_session.hpp"
@@ -33,6 +36,25 @@ std::string ImageBody(const std::string& name) {
 
 }  // namespace
 
+asio::awaitable<void> RequestLimiter::Acquire() {
+    while (limit_ > 0 && in_flight_ >= limit_) {
+        auto t = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor,
+                                                      asio::steady_timer::time_point::max());
+        waiting_.push_back(t);
+        boost::system::error_code ec;
+        co_await t->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    ++in_flight_;
+}
+
+void RequestLimiter::Release() {
+    --in_flight_;
+    if (!waiting_.empty()) {
+        waiting_.front()->cancel();
+        waiting_.pop_front();
+    }
+}
+
 asio::awaitable<Result<http::Response>> CloudUser::Call(http::Method method,
                                                         std::string url,
                                                         std::string body,
@@ -45,7 +67,10 @@ asio::awaitable<Result<http::Response>> CloudUser::Call(http::Method method,
         request.headers.Set("Content-Type", content_type);
         request.body = std::move(body);
     }
-    co_return co_await http_.Send(std::move(url), std::move(request), kTimeout);
+    if (limiter_) co_await limiter_->Acquire();
+    auto answer = co_await http_.Send(std::move(url), std::move(request), kTimeout);
+    if (limiter_) limiter_->Release();
+    co_return answer;
 }
 
 asio::awaitable<Result<Ok>> CloudUser::Login() {
@@ -102,8 +127,8 @@ asio::awaitable<Result<std::string>> CloudUser::FlavorId(std::string name) {
 }
 
 asio::awaitable<Result<std::string>> CloudUser::CreateServer(std::string name, std::string image, std::string flavor) {
-    auto r = co_await Call(http::Method::kPost, compute_ + "/servers", ServerBody(name, image, flavor),
-                           "application/json");
+    auto r =
+        co_await Call(http::Method::kPost, compute_ + "/servers", ServerBody(name, image, flavor), "application/json");
     if (!r.ok()) co_return MakeError(r.error().code, "POST /servers: " + r.error().message);
     if (r->status != 202) co_return Unexpected("POST /servers", *r);
     auto body = r->JsonBody();

@@ -1,6 +1,10 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <deque>
+#include <memory>
 
 #include <string>
 
@@ -9,6 +13,19 @@
 #include "identity/keystone_admin.hpp"
 
 namespace shoal::bench {
+
+// Bounds the requests in flight of many CloudUsers together (a connection pool's size).
+class RequestLimiter {
+public:
+    explicit RequestLimiter(int limit) : limit_(limit) {}
+    boost::asio::awaitable<void> Acquire();
+    void Release();
+
+private:
+    int limit_;
+    int in_flight_ = 0;
+    std::deque<std::shared_ptr<boost::asio::steady_timer>> waiting_;
+};
 
 // A server as its owner sees it while waiting for it.
 struct ServerState {
@@ -22,8 +39,8 @@ struct ServerState {
 // names the call and the HTTP status (the failure reasons of the benchmark's results).
 class CloudUser {
 public:
-    CloudUser(http::Client& http, identity::PasswordCredentials credentials)
-        : http_(http), credentials_(std::move(credentials)) {}
+    CloudUser(http::Client& http, identity::PasswordCredentials credentials, RequestLimiter* limiter = nullptr)
+        : http_(http), credentials_(std::move(credentials)), limiter_(limiter) {}
 
     boost::asio::awaitable<Result<Ok>> Login();
     // Creates an image, uploads `bytes` and returns its id (Glance v2: POST, then PUT /file).
@@ -49,6 +66,7 @@ private:
 
     http::Client& http_;
     identity::PasswordCredentials credentials_;
+    RequestLimiter* limiter_;
     std::string token_;
     std::string compute_;
     std::string image_;

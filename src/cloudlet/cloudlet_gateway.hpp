@@ -91,16 +91,15 @@ public:
                                                                      std::string cloudlet_server_id,
                                                                      std::chrono::milliseconds wait);
     // The load, and `ram_mb` held as in flight there from this moment (reservation 0: none
-    // made): a power-of-two-choices decision holds at both candidates while it decides, so that
-    // concurrent decisions elsewhere see it at either; the loser's hold is then given back and
-    // the winner's is taken over by the create (CloudletCall::reservation), which may come
-    // seconds later, after the image copy. The load does not include this hold.
+    // made): a power-of-two-choices decision holds at the cloudlet it chose, so that decisions
+    // elsewhere see it at once; the create takes the hold over (CloudletCall::reservation),
+    // seconds later when the image is copied first. The load does not include this hold.
     struct HeldLoad {
         scheduler::CloudletLoad load;
         std::uint64_t reservation = 0;
     };
     virtual boost::asio::awaitable<Result<HeldLoad>> LoadHolding(std::string cloudlet, std::int64_t ram_mb);
-    // Gives back a hold no create took over (the loser of a decision, or a failed placement).
+    // Gives back a hold no create took over (a placement that failed before its create).
     virtual boost::asio::awaitable<void> Unreserve(std::string cloudlet, std::uint64_t reservation);
 };
 

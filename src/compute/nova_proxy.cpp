@@ -9,6 +9,7 @@
 #include <charconv>
 #include <set>
 
+#include "common/async_mutex.hpp"
 #include "common/ids.hpp"
 #include "common/time_format.hpp"
 #include "compute/list_runner.hpp"
@@ -402,30 +403,27 @@ asio::awaitable<void> NovaProxy::Place(std::string tenant, std::string id) {
             co_await fail(why + "Exceeded maximum number of retries.");
             co_return;
         }
-        // One decision: d candidates from the peer sampling service, their loads, the better one.
-        // Each candidate holds the RAM while this decision is made (see LoadHolding).
+        // One decision at a time at this home: d candidates, their loads, the better one, and a
+        // hold at it, before the next decision asks for loads. Concurrent decisions of one home
+        // saw each other's choices late (docs/benchmarks.md, "What limits the balance").
+        auto turn = co_await decision_turn_.Lock();
         auto names = gateway_.Candidates(plan.SampleSize());
         std::vector<scheduler::CloudletLoad> loads;
-        std::vector<std::uint64_t> holds;
         std::vector<Clock::time_point> asked;  // when each load was asked for
         for (const auto& n : names) {
             if (plan.Excludes(n)) continue;
             const auto when = Clock::now();
-            auto held = co_await gateway_.LoadHolding(n, need.ram_mb);
-            if (!held.ok()) continue;
-            loads.push_back(held->load);
-            holds.push_back(held->reservation);
+            auto load = co_await gateway_.Load(n);
+            if (!load.ok()) continue;
+            loads.push_back(std::move(load).value());
             asked.push_back(when);
         }
         // This agent's decisions that a load cannot include, added after the last co_await so
         // that the choice and its reservation below are one step.
         for (std::size_t i = 0; i < loads.size(); ++i) AddUnreported(loads[i], asked[i]);
         auto pick = plan.Next(loads, rng_);
-        for (std::size_t i = 0; i < loads.size(); ++i) {
-            if (pick.ok() && i == *pick) continue;
-            co_await gateway_.Unreserve(loads[i].cloudlet, holds[i]);
-        }
         if (!pick.ok()) {
+            { auto done = std::move(turn); }
             if (plan.Exhausted()) {
                 co_await fail(pick.error().message);
                 co_return;
@@ -436,8 +434,11 @@ asio::awaitable<void> NovaProxy::Place(std::string tenant, std::string id) {
         }
         const std::string target = loads[*pick].cloudlet;
         const std::uint64_t decision = Decide(target, need.ram_mb);
-        // Held at the cloudlet since its load was asked for: every load answered since counts it.
-        const std::uint64_t reservation = holds[*pick];
+        // Held at the chosen cloudlet from now on, through the image copy (seconds when the
+        // cloudlet imports the image first); the create takes the hold over.
+        auto held = co_await gateway_.LoadHolding(target, need.ram_mb);
+        { auto done = std::move(turn); }
+        const std::uint64_t reservation = held.ok() ? held->reservation : 0;
         if (reservation != 0) Delivered(decision, true);
 
         std::string failure;
@@ -486,8 +487,7 @@ asio::awaitable<void> NovaProxy::Place(std::string tenant, std::string id) {
             rec->cloudlet_id = cloudlet_id;
             Extra(*rec)["placement"] = "building";
             if (!co_await save(*rec)) {  // deleted while we were building: undo
-                CloudletCall undo(Service::kCompute, http::Method::kDelete, "/servers/" + cloudlet_id);
-                (void)co_await gateway_.Call(target, tenant, undo);
+                Undo(target, tenant, cloudlet_id);
                 co_return;
             }
             // Watch the build until it ends.
@@ -539,15 +539,8 @@ asio::awaitable<void> NovaProxy::Place(std::string tenant, std::string id) {
             rec->cloudlet.clear();
             rec->cloudlet_id.clear();
             Extra(*rec)["placement"] = "scheduling";
-            if (!co_await save(*rec)) {
-                CloudletCall undo(Service::kCompute, http::Method::kDelete, "/servers/" + cloudlet_id);
-                (void)co_await gateway_.Call(target, tenant, undo);
-                co_return;
-            }
-            CloudletCall undo(Service::kCompute, http::Method::kDelete, "/servers/" + cloudlet_id);
-            auto gone = co_await gateway_.Call(target, tenant, undo);
-            if (!gone.ok())
-                spdlog::warn("server {}: failed build at {} not deleted: {}", id, target, gone.error().message);
+            Undo(target, tenant, cloudlet_id);
+            if (!co_await save(*rec)) co_return;
         }
         spdlog::info("server {} of {}: build at {} failed ({}); placing again", id, tenant, target, failure);
         if (auto s = plan.OnBuildFailed(target, failure); !s.ok()) {
@@ -555,6 +548,43 @@ asio::awaitable<void> NovaProxy::Place(std::string tenant, std::string id) {
             co_return;
         }
     }
+}
+
+void NovaProxy::Undo(std::string cloudlet, std::string tenant, std::string cloudlet_id) {
+    // Retried until the cloudlet confirms (2xx or 404): a delete lost to an overloaded cloudlet
+    // or a broken connection would leave a server nobody knows of (measured at 3,072 concurrent
+    // boots, docs/benchmarks.md).
+    auto undo = [](NovaProxy* self, std::weak_ptr<bool> alive, std::string cloudlet, std::string tenant,
+                   std::string cloudlet_id) -> asio::awaitable<void> {
+        asio::steady_timer timer(self->executor_);
+        auto pause = std::chrono::milliseconds(1'000);
+        const auto give_up = Clock::now() + std::chrono::minutes(30);
+        while (true) {
+            CloudletCall call(Service::kCompute, http::Method::kDelete, "/servers/" + cloudlet_id);
+            auto gone = co_await self->gateway_.Call(cloudlet, tenant, call);
+            if (alive.expired()) co_return;  // the agent stopped
+            if (gone.ok() && (gone->status / 100 == 2 || gone->status == 404)) co_return;
+            if (Clock::now() > give_up) {
+                spdlog::error("server {} at {} of {}: not deleted after 30 min; delete it by hand", cloudlet_id,
+                              cloudlet, tenant);
+                co_return;
+            }
+            timer.expires_after(pause);
+            co_await timer.async_wait(asio::use_awaitable);
+            if (alive.expired()) co_return;
+            pause = std::min(pause * 2, std::chrono::milliseconds(30'000));
+        }
+    };
+    ++stats_.undone;
+    asio::co_spawn(executor_, undo(this, alive_, std::move(cloudlet), std::move(tenant), std::move(cloudlet_id)),
+                   [](std::exception_ptr e) {
+                       if (!e) return;
+                       try {
+                           std::rethrow_exception(e);
+                       } catch (const std::exception& x) {
+                           spdlog::error("nova proxy: undo failed: {}", x.what());
+                       }
+                   });
 }
 
 std::uint64_t NovaProxy::Decide(const std::string& cloudlet, std::int64_t ram_mb) {

@@ -7,12 +7,14 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "cloudlet/cloudlet_gateway.hpp"
+#include "common/async_mutex.hpp"
 #include "compute/id_translation.hpp"
 #include "http/router.hpp"
 #include "scheduler/power_of_two.hpp"
@@ -47,6 +49,7 @@ public:
         std::uint64_t builds = 0;              // builds sent to cloudlets
         std::uint64_t build_failures = 0;      // builds that went ERROR or timed out (then re-placed)
         std::uint64_t placement_failures = 0;  // instances that ended ERROR
+        std::uint64_t undone = 0;              // servers built and then deleted again (failed or unwanted builds)
     };
 
     NovaProxy(boost::asio::any_io_executor executor,
@@ -83,6 +86,9 @@ private:
     boost::asio::awaitable<Result<http::Response>> ShowFlavor(http::Request& req);
     boost::asio::awaitable<Result<http::Response>> FlavorExtraSpecs(http::Request& req);
 
+    // Deletes a server the placement built but nobody must keep, retrying in the background
+    // until the cloudlet confirms.
+    void Undo(std::string cloudlet, std::string tenant, std::string cloudlet_id);
     // One instance's placement, from scheduling to ACTIVE or ERROR (runs detached).
     boost::asio::awaitable<void> Place(std::string tenant, std::string id);
     boost::asio::awaitable<Result<std::vector<Flavor>>> FlavorsAt(std::string cloudlet, std::string tenant);
@@ -113,6 +119,8 @@ private:
     std::map<std::string, std::string, std::less<>> projects_;  // "cloudlet/tenant" -> project id there
     Rng rng_;
     Stats stats_;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // expires with this proxy
+    AsyncMutex decision_turn_;                                    // one placement decision at a time
 };
 
 }  // namespace shoal::compute
