@@ -36,18 +36,12 @@ std::string SystemName(SystemKind kind) {
 }
 
 namespace {
+// The controller model as the cloudlet's config file spells it, plus what a boot costs.
 json ControllerJson(const emulator::CloudletConfig& c) {
-    const auto& m = c.controller;
-    return {{"api_workers", m.api_workers},
-            {"api_queue", m.api_queue},
-            {"api_timeout_ms", m.api_timeout.count()},
-            {"api_service_time_ms", m.api_service_time.count()},
-            {"max_concurrent_builds", m.max_concurrent_builds},
-            {"build_queue", m.build_queue},
-            {"build_timeout_ms", m.build_timeout.count()},
-            {"schedule_time_ms", m.schedule_time.count()},
-            {"boot_delay_ms", c.boot_delay.count()},
-            {"hypervisor", {{"vcpus", c.hypervisors.vcpus}, {"memory_mb", c.hypervisors.memory_mb}}}};
+    json j = emulator::ToJson(c)["controller"];
+    j["boot_delay_ms"] = c.boot_delay.count();
+    j["hypervisor"] = {{"vcpus", c.hypervisors.vcpus}, {"memory_mb", c.hypervisors.memory_mb}};
+    return j;
 }
 identity::PasswordCredentials AdminOf(const std::string& auth_url,
                                       const std::string& user,
