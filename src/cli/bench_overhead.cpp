@@ -72,8 +72,7 @@ asio::awaitable<double> Throughput(Path& p, const BenchSystem& system) {
     for (int c = 0; c < kClients; ++c) {
         auto loop = [](Path* p, std::size_t* done, Clock::time_point until) -> asio::awaitable<void> {
             while (Clock::now() < until) {
-                if (auto r = co_await p->user->ComputeGet("/servers/" + p->server); r.ok() && r->status == 200)
-                    ++*done;
+                if (auto r = co_await p->user->ComputeGet("/servers/" + p->server); r.ok() && r->status == 200) ++*done;
             }
         };
         group.Spawn(loop(&p, &done, until));

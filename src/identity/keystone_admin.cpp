@@ -55,8 +55,8 @@ asio::awaitable<Result<http::Response>> KeystoneAdmin::Call(http::Method method,
     auto r = co_await http_.Send(admin_.auth_url + path, std::move(request), std::chrono::seconds(30));
     if (!r.ok()) co_return r.error();
     if (r->status >= 300) {
-        co_return MakeError(ErrorCode::kBadGateway, "identity provider: " + std::string(http::MethodName(method)) + " " +
-                                                        path + ": HTTP " + std::to_string(r->status) + " " +
+        co_return MakeError(ErrorCode::kBadGateway, "identity provider: " + std::string(http::MethodName(method)) +
+                                                        " " + path + ": HTTP " + std::to_string(r->status) + " " +
                                                         r->body.substr(0, 200));
     }
     co_return r;
@@ -117,8 +117,8 @@ asio::awaitable<Result<std::string>> KeystoneAdmin::EnsureMember(std::string pro
             if (role == "member") co_return MakeError(ErrorCode::kBadGateway, "identity provider has no role 'member'");
             continue;
         }
-        auto granted = co_await Call(
-            http::Method::kPut, "/projects/" + *project_id + "/users/" + *user_id + "/roles/" + *role_id, "");
+        auto granted = co_await Call(http::Method::kPut,
+                                     "/projects/" + *project_id + "/users/" + *user_id + "/roles/" + *role_id, "");
         if (!granted.ok()) co_return granted.error();
     }
     co_return *project_id;

@@ -28,13 +28,15 @@ TEST(StepReport, CountsFailuresStartupAndHosts) {
     step.plan.repetitions = 2;
     RepetitionOutcome r1;
     r1.servers = {Active(0, 1.0), Active(0, 2.0), Active(1, 3.0),
-                  Failed(1, "ERROR: Exceeded maximum number of retries for instance "
-                            "6f1d1a8e-7c1a-4d5e-9a39-2b8a3c1f0e11.")};
+                  Failed(1,
+                         "ERROR: Exceeded maximum number of retries for instance "
+                         "6f1d1a8e-7c1a-4d5e-9a39-2b8a3c1f0e11.")};
     r1.per_host = {{"0/a", 3}, {"1/b", 0}};
     RepetitionOutcome r2;
     r2.servers = {Active(0, 4.0), Active(0, 5.0),
-                  Failed(1, "ERROR: Exceeded maximum number of retries for instance "
-                            "0a1b2c3d-7c1a-4d5e-9a39-2b8a3c1f0e11."),
+                  Failed(1,
+                         "ERROR: Exceeded maximum number of retries for instance "
+                         "0a1b2c3d-7c1a-4d5e-9a39-2b8a3c1f0e11."),
                   Failed(1, "POST /servers: HTTP 503 busy")};
     r2.per_host = {{"0/a", 1}, {"1/b", 1}};
     r2.delete_failures = 1;
