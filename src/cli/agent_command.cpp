@@ -42,6 +42,7 @@ int RunAgent(const AgentOptions& o) {
     }
     // stdout is for scripts and tests: the A2A address, the embedded cloudlet's credentials.
     std::cout << "agent " << a.Id() << " a2a " << a.Address() << "\n";
+    if (auto api = a.ApiUrl(); !api.empty()) std::cout << "api " << api << "\n";
     if (auto* cloudlet = a.EmbeddedCloudlet()) std::cout << cloudlet->AdminOpenrc();
     std::cout << "ready" << std::endl;
 

@@ -1427,7 +1427,16 @@ struct KeystoneService::State {
         if (e->contains("password")) SetPassword(id, (*e)["password"]);
         SaveUser(u);
         if (revoke) RevokeTokensIf([&](const Token& t) { return t.user_id == id; });
-        return Response::Json(200, {{"user", RenderUser(u)}});
+        // Keystone's update answers with the row's raw `extra` column too (the attributes it has
+        // no column for, description included): seen on keystone 22, tests/real conformance.
+        json shown = RenderUser(u);
+        json extra = json::object();
+        static const std::set<std::string, std::less<>> columns = {
+            "id", "name", "domain_id", "enabled", "default_project_id", "options", "password_expires_at", "links"};
+        for (const auto& [key, value] : u.items())
+            if (!columns.count(key)) extra[key] = value;
+        shown["extra"] = std::move(extra);
+        return Response::Json(200, {{"user", std::move(shown)}});
     }
 
     void RemoveUser(const std::string& id) {
