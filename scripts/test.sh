@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
 # Builds and runs every test: unit, integration and end-to-end (real `openstack` CLI), all
-# under ASan+UBSan, then a release build that runs the benchmarks briefly.
+# under ASan+UBSan, then the `real` stage (shoal in front of real OpenStack Zed cloudlets it
+# provisions itself), then a release build that runs the benchmarks briefly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
 scripts/install-deps.sh
+
+# The real OpenStack cloudlets (tests/real) install and start in the background while shoal
+# builds: about 5 minutes on a fresh machine, mostly apt and database migrations.
+real_log=/tmp/shoal-real/provision.log
+mkdir -p /tmp/shoal-real
+echo "== real OpenStack cloudlets: provisioning in the background ($real_log)"
+tests/real/provision.sh >"$real_log" 2>&1 &
+real_pid=$!
 
 echo "== format check"
 if ! git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror; then
@@ -15,7 +24,18 @@ fi
 echo "== sanitize build (ASan + UBSan): every test"
 cmake --preset sanitize
 cmake --build build/sanitize
-ctest --preset sanitize -j2 --timeout 600
+ctest --preset sanitize -j2 --timeout 600 -LE real
+
+echo "== real OpenStack: waiting for the provisioning"
+if ! wait "$real_pid"; then
+  tail -n 60 "$real_log" >&2
+  echo "provisioning the real OpenStack cloudlets failed (log: $real_log)" >&2
+  exit 1
+fi
+tail -n 1 "$real_log"
+source /tmp/shoal-real/env
+echo "== real OpenStack: two Zed cloudlets behind agents, and the conformance of the embedded cloudlet"
+ctest --preset sanitize --timeout 1200 -L real --output-on-failure
 
 echo "== release build: benchmarks (short runs, for smoke; see docs/benchmarks.md for real ones)"
 cmake --preset release

@@ -45,6 +45,9 @@ struct BenchOptions {
     std::string plots;  // PNG prefix; empty: beside --json
     std::string log_level = "warn";
     std::string replot;  // a results file: only draw its plots
+    // The real-* systems' cloudlets: each one's Keystone v3 and admin.
+    std::vector<std::string> real_cloudlets;
+    std::string real_user = "admin", real_password = "secret", real_project = "admin";
 };
 
 // One step of a scenario before it runs.
@@ -85,6 +88,7 @@ SystemModel CalibratedModel() {
 std::vector<std::string> DefaultSystems(const std::string& scenario) {
     if (scenario == "smoke") return {"shoal", "standard", "direct"};
     if (scenario == "scale") return {"shoal"};
+    if (scenario == "real") return {"real-direct", "real-shoal"};
     return {"shoal", "standard"};
 }
 
@@ -121,7 +125,22 @@ Result<std::vector<StepSpec>> StepsOf(const BenchOptions& o, const std::vector<S
             for (auto sys : systems) steps.push_back({sys, size, size / 10, 100});
         return steps;
     }
-    return MakeError(ErrorCode::kBadRequest, "unknown scenario '" + s + "' (smoke, fig4-5, fig6-7, scale, overhead)");
+    if (s == "real") {
+        // Calibration on real OpenStack (issue 6): C concurrent creates from C/10 users (10 each,
+        // Nova's default instance quota), against the cloudlets given with --real-cloudlet.
+        const int size = static_cast<int>(o.real_cloudlets.size());
+        std::vector<int> levels = o.concurrency.empty() ? std::vector<int>{1, 20, 50, 100} : o.concurrency;
+        for (int c : levels) {
+            const int users = std::max(1, c / 10);
+            if (c % users != 0)
+                return MakeError(ErrorCode::kBadRequest,
+                                 "concurrency " + std::to_string(c) + " is not a multiple of " + std::to_string(users));
+            for (auto sys : systems) steps.push_back({sys, size, users, c / users});
+        }
+        return steps;
+    }
+    return MakeError(ErrorCode::kBadRequest,
+                     "unknown scenario '" + s + "' (smoke, fig4-5, fig6-7, scale, overhead, real)");
 }
 
 int DefaultRepetitions(const std::string& scenario) {
@@ -283,7 +302,9 @@ int RunBench(const BenchOptions& o) {
             return 2;
         }
         std::string prefix = o.plots.empty() ? o.replot.substr(0, o.replot.rfind(".json")) : o.plots;
-        const std::string x = results.value("scenario", "") == "fig6-7" ? "concurrency" : "size";
+        const std::string x = results.value("scenario", "") == "fig6-7" || results.value("scenario", "") == "real"
+                                  ? "concurrency"
+                                  : "size";
         for (const auto& png : bench::WritePlots(results, prefix, x)) std::cout << "plot: " << png << "\n";
         return 0;
     }
@@ -302,7 +323,22 @@ int RunBench(const BenchOptions& o) {
         std::cerr << "shoal bench: " << steps.error().message << "\n";
         return 2;
     }
+    const bool real = std::any_of(systems.begin(), systems.end(), [](SystemKind k) {
+        return k == SystemKind::kRealDirect || k == SystemKind::kRealShoal;
+    });
+    if (real && o.real_cloudlets.empty()) {
+        std::cerr << "shoal bench: the real-direct and real-shoal systems need --real-cloudlet AUTH_URL\n";
+        return 2;
+    }
     SystemModel model = CalibratedModel();
+    for (const auto& url : o.real_cloudlets) {
+        agent::CloudletAccess access;
+        access.auth_url = url;
+        access.username = o.real_user;
+        access.password = o.real_password;
+        access.project = o.real_project;
+        model.real_cloudlets.push_back(std::move(access));
+    }
     if (o.scenario == "scale") {
         // A thousand agents on one event loop: a slower overlay (agent_scale: 0.4 ms of CPU per
         // agent and round) and time to converge.
@@ -315,7 +351,11 @@ int RunBench(const BenchOptions& o) {
     // faster to finish sooner; scale's 10,000 servers poll every 5 s and have a small image,
     // since one process on 2 cores carries every agent, cloudlet and the load generator.
     const bool scale = o.scenario == "scale";
-    const int poll_ms = o.poll_ms > 0 ? o.poll_ms : (o.scenario == "smoke" ? 200 : scale ? 5000 : 1000);
+    // Real OpenStack boots in under a second: 1 s polls would round every start-up time up.
+    const int poll_ms = o.poll_ms > 0 ? o.poll_ms
+                                      : (o.scenario == "smoke" || o.scenario == "real" ? 200
+                                         : scale                                       ? 5000
+                                                                                       : 1000);
     plan.poll = std::chrono::milliseconds(poll_ms);
     plan.image_bytes = static_cast<std::size_t>(o.image_kib > 0 ? o.image_kib : scale ? 64 : 1024) * 1024;
     plan.boot_timeout = std::chrono::seconds(o.boot_timeout_s > 0 ? o.boot_timeout_s : scale ? 1800 : 300);
@@ -356,7 +396,7 @@ int RunBench(const BenchOptions& o) {
             prefix = o.json_path;
             if (prefix.size() > 5 && prefix.substr(prefix.size() - 5) == ".json") prefix.resize(prefix.size() - 5);
         }
-        const std::string x = o.scenario == "fig6-7" ? "concurrency" : "size";
+        const std::string x = o.scenario == "fig6-7" || o.scenario == "real" ? "concurrency" : "size";
         for (const auto& png : bench::WritePlots(results, prefix, x)) std::cout << "plot: " << png << "\n";
         std::cout << "results: " << o.json_path << "\n";
     }
@@ -372,12 +412,18 @@ void AddBenchCommand(CLI::App& app) {
         "Reproduce the paper's evaluation: start the systems (shoal, standard, direct) on 127.0.0.1, boot and delete "
         "servers through the OpenStack APIs like Rally, and report start-up times, failures and servers per host "
         "(docs/benchmarks.md).");
-    auto* scenario = cmd->add_option("--scenario", o->scenario, "smoke, fig4-5, fig6-7, scale or overhead");
+    auto* scenario = cmd->add_option("--scenario", o->scenario, "smoke, fig4-5, fig6-7, scale, overhead or real");
     cmd->add_option("--replot", o->replot, "draw the plots of an earlier results file, run nothing")
         ->excludes(scenario);
-    cmd->add_option("--systems", o->systems, "systems to compare (shoal, standard, direct)")->delimiter(',');
+    cmd->add_option("--systems", o->systems, "systems to compare (shoal, standard, direct, real-direct, real-shoal)")
+        ->delimiter(',');
+    cmd->add_option("--real-cloudlet", o->real_cloudlets,
+                    "a real OpenStack cloudlet's Keystone v3 (repeat it; for real-direct and real-shoal)");
+    cmd->add_option("--real-user", o->real_user, "the real cloudlets' admin user")->capture_default_str();
+    cmd->add_option("--real-password", o->real_password, "its password")->capture_default_str();
+    cmd->add_option("--real-project", o->real_project, "its project")->capture_default_str();
     cmd->add_option("--sizes", o->sizes, "system sizes (cloudlets / compute nodes)")->delimiter(',');
-    cmd->add_option("--concurrency", o->concurrency, "fig6-7: concurrent boot requests")->delimiter(',');
+    cmd->add_option("--concurrency", o->concurrency, "fig6-7, real: concurrent boot requests")->delimiter(',');
     cmd->add_option("--repetitions", o->repetitions, "repetitions per step");
     cmd->add_option("--poll-ms", o->poll_ms, "status poll interval (Rally: 1000)");
     cmd->add_option("--image-kib", o->image_kib, "size of each user's image")->check(CLI::Range(1, 1 << 20));

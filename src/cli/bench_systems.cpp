@@ -20,7 +20,10 @@ Result<SystemKind> ParseSystemKind(const std::string& name) {
     if (name == "shoal") return SystemKind::kShoal;
     if (name == "standard") return SystemKind::kStandard;
     if (name == "direct") return SystemKind::kDirect;
-    return MakeError(ErrorCode::kBadRequest, "unknown system '" + name + "' (shoal, standard, direct)");
+    if (name == "real-direct") return SystemKind::kRealDirect;
+    if (name == "real-shoal") return SystemKind::kRealShoal;
+    return MakeError(ErrorCode::kBadRequest,
+                     "unknown system '" + name + "' (shoal, standard, direct, real-direct, real-shoal)");
 }
 
 std::string SystemName(SystemKind kind) {
@@ -31,6 +34,10 @@ std::string SystemName(SystemKind kind) {
             return "standard";
         case SystemKind::kDirect:
             return "direct";
+        case SystemKind::kRealDirect:
+            return "real-direct";
+        case SystemKind::kRealShoal:
+            return "real-shoal";
     }
     return "?";
 }
@@ -93,6 +100,7 @@ Result<std::unique_ptr<BenchSystem>> BenchSystem::Start(SystemKind kind, int siz
     auto started = asio::co_spawn(
         i->io,
         [i]() -> asio::awaitable<Result<Ok>> {
+            if (i->kind == SystemKind::kRealDirect) co_return Ok{};  // nothing of ours runs
             if (i->kind == SystemKind::kStandard) {
                 auto config = i->model.standard;
                 config.name = "standard";
@@ -108,6 +116,7 @@ Result<std::unique_ptr<BenchSystem>> BenchSystem::Start(SystemKind kind, int siz
             options.hypervisors = 1;
             options.converge_timeout = i->model.converge_timeout;
             options.overlay_period = i->model.overlay_period;
+            if (i->kind == SystemKind::kRealShoal) options.real_cloudlets = i->model.real_cloudlets;
             i->shoal = std::make_unique<Shoal>(i->io.get_executor(), options);
             co_return co_await i->shoal->Start();
         },
@@ -120,6 +129,10 @@ Result<std::unique_ptr<BenchSystem>> BenchSystem::Start(SystemKind kind, int siz
 
 BenchSystem::Entry BenchSystem::EntryFor(int user, int users) const {
     const auto& i = *impl_;
+    if (i.kind == SystemKind::kRealDirect) {
+        const auto& c = i.model.real_cloudlets[static_cast<std::size_t>(user) % i.model.real_cloudlets.size()];
+        return {c.auth_url, AdminOf(c.auth_url, c.username, c.password, c.project)};
+    }
     if (i.kind == SystemKind::kStandard) {
         const auto& c = i.standard->Config();
         return {i.standard->AuthUrl(), AdminOf(i.standard->AuthUrl(), c.admin_user, c.admin_password, c.admin_project)};
@@ -137,6 +150,11 @@ BenchSystem::Entry BenchSystem::EntryFor(int user, int users) const {
 std::vector<identity::PasswordCredentials> BenchSystem::HostAdmins() const {
     const auto& i = *impl_;
     std::vector<identity::PasswordCredentials> out;
+    if (i.kind == SystemKind::kRealDirect) {
+        for (const auto& c : i.model.real_cloudlets)
+            out.push_back(AdminOf(c.auth_url, c.username, c.password, c.project));
+        return out;
+    }
     if (i.kind == SystemKind::kStandard) {
         const auto& c = i.standard->Config();
         out.push_back(AdminOf(i.standard->AuthUrl(), c.admin_user, c.admin_password, c.admin_project));
@@ -154,6 +172,14 @@ json BenchSystem::Describe() const {
                 {"controllers", 1},
                 {"compute_nodes", i.size},
                 {"controller", ControllerJson(i.standard->Config())}};
+    if (i.kind == SystemKind::kRealDirect || i.kind == SystemKind::kRealShoal) {
+        json urls = json::array();
+        for (const auto& c : i.model.real_cloudlets) urls.push_back(c.auth_url);
+        return {{"system", SystemName(i.kind)},
+                {"agents", i.kind == SystemKind::kRealShoal ? urls.size() : 0},
+                {"cloudlets", urls.size()},
+                {"real_openstack", urls}};
+    }
     return {{"system", SystemName(i.kind)},
             {"agents", i.kind == SystemKind::kShoal ? i.size : 0},
             {"cloudlets", i.size},

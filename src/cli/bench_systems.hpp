@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/agent_config.hpp"
 #include "common/result.hpp"
 #include "emulator/cloudlet_config.hpp"
 #include "identity/keystone_admin.hpp"
@@ -15,8 +16,10 @@ namespace shoal::cli {
 // The systems `shoal bench` compares (docs/benchmarks.md, "Systems under test"):
 //  - shoal:    N agents over N one-node cloudlets, users spread over the agents;
 //  - standard: one cloud with N compute nodes behind one controller (the standard model);
-//  - direct:   shoal's N cloudlets, each user talking straight to one of them (no agent).
-enum class SystemKind { kShoal, kStandard, kDirect };
+//  - direct:   shoal's N cloudlets, each user talking straight to one of them (no agent);
+//  - real-direct: existing (real OpenStack) cloudlets, each user straight at one of them;
+//  - real-shoal:  one agent in front of each of those, users spread over the agents.
+enum class SystemKind { kShoal, kStandard, kDirect, kRealDirect, kRealShoal };
 Result<SystemKind> ParseSystemKind(const std::string& name);
 std::string SystemName(SystemKind kind);
 
@@ -25,6 +28,7 @@ struct SystemModel {
     emulator::CloudletConfig standard;  // the standard cloud (its hypervisor count is set to N)
     std::chrono::seconds converge_timeout{120};
     std::chrono::milliseconds overlay_period{500};
+    std::vector<agent::CloudletAccess> real_cloudlets;  // of the real-* systems
 };
 
 // A system running on its own event-loop thread, so that the load generator's thread and the

@@ -129,6 +129,12 @@ struct Shoal::Impl {
     bool starting = false;
     bool stop_requested = false;
 
+    bool Real() const { return !options.real_cloudlets.empty(); }
+    std::string IdpUrl() const {
+        if (Real()) return options.real_cloudlets.front().auth_url;
+        return idp ? idp->AuthUrl() : std::string();
+    }
+
     Error Interrupted() const { return MakeError(ErrorCode::kUnavailable, "interrupted"); }
 
     Result<Ok> PrepareStateDir() {
@@ -151,7 +157,7 @@ struct Shoal::Impl {
 
     // --- the identity provider's Keystone, through its own admin API (as an operator would)
     asio::awaitable<Result<Ok>> ProvisionDemo() {
-        identity::KeystoneAdmin keystone(http, {idp->AuthUrl(), admin.username, admin.password, admin.project});
+        identity::KeystoneAdmin keystone(http, {IdpUrl(), admin.username, admin.password, admin.project});
         auto project = co_await keystone.EnsureMember(demo.project, demo.username, demo.password);
         if (!project.ok()) co_return project.error();
         co_return Ok{};
@@ -166,6 +172,26 @@ struct Shoal::Impl {
         c.secret = secret;
         if (k > 1) c.seeds.push_back(agents.front()->Address());
 
+        agent::ApiOptions api;
+        api.port = options.base_port > 0 ? static_cast<std::uint16_t>(options.base_port + k - 1) : 0;
+        api.idp_auth_url = IdpUrl();
+        api.identity_mode = "service-account";
+        c.api = std::move(api);
+        c.overlay.period = options.overlay_period;
+        c.mapping.mode = agent::MappingMode::kDynamic;
+        if (Real()) {
+            c.cloudlet = options.real_cloudlets[static_cast<std::size_t>(k - 1)];
+            c.state.backend = "memory";
+            if (durable) {
+                const fs::path dir = fs::path(state_dir) / c.id;
+                std::error_code ec;
+                fs::create_directories(dir, ec);
+                if (ec) return MakeError(ErrorCode::kInternal, "cannot create " + dir.string());
+                c.state.backend = "sqlite";
+                c.state.path = (dir / "state.db").string();
+            }
+            return c;
+        }
         auto it = options.cloudlet_for.find(k);
         emulator::CloudletConfig cloudlet = it != options.cloudlet_for.end() ? it->second : options.cloudlet;
         // One shared file cannot give every cloudlet the same port.
@@ -185,13 +211,6 @@ struct Shoal::Impl {
             c.state.backend = "memory";
         }
         c.embedded_cloudlet = std::move(cloudlet);
-        c.overlay.period = options.overlay_period;
-        c.mapping.mode = agent::MappingMode::kDynamic;
-        agent::ApiOptions api;
-        api.port = options.base_port > 0 ? static_cast<std::uint16_t>(options.base_port + k - 1) : 0;
-        api.idp_auth_url = idp->AuthUrl();
-        api.identity_mode = "service-account";
-        c.api = std::move(api);
         return c;
     }
 
@@ -264,6 +283,15 @@ struct Shoal::Impl {
     asio::awaitable<Result<Ok>> StartAll() {
         if (auto d = PrepareStateDir(); !d.ok()) co_return d;
 
+        if (Real()) {
+            options.agents = static_cast<int>(options.real_cloudlets.size());
+            const auto& first = options.real_cloudlets.front();
+            admin = Credentials{"", first.username, first.password, first.project, first.region};
+            demo = Credentials{"", "demo", RandomToken(20), "demo", first.region};
+            if (auto p = co_await ProvisionDemo(); !p.ok())
+                co_return MakeError(p.error().code, "identity provider " + IdpUrl() + ": " + p.error().message);
+            co_return co_await StartAgents();
+        }
         emulator::CloudletConfig idp_config;
         idp_config.name = "idp";
         idp_config.admin_password = RandomToken(20);
@@ -283,7 +311,10 @@ struct Shoal::Impl {
             co_return MakeError(port.error().code, "identity provider: " + port.error().message);
         if (auto p = co_await ProvisionDemo(); !p.ok()) co_return p;
         spdlog::info("shoal up: identity provider at {}", idp->AuthUrl());
+        co_return co_await StartAgents();
+    }
 
+    asio::awaitable<Result<Ok>> StartAgents() {
         for (int k = 1; k <= options.agents; ++k) {
             if (stop_requested) co_return Interrupted();
             auto config = AgentConfigFor(k);
@@ -301,7 +332,13 @@ struct Shoal::Impl {
             info.id = a->Id();
             info.api_url = a->ApiUrl();
             info.a2a = a->Address();
-            if (auto* c = a->EmbeddedCloudlet()) {
+            if (Real()) {
+                const auto& access = a->Cloudlet();
+                info.cloudlet_auth_url = access.auth_url;
+                info.admin_user = access.username;
+                info.admin_password = access.password;
+                info.admin_project = access.project;
+            } else if (auto* c = a->EmbeddedCloudlet()) {
                 info.cloudlet_auth_url = c->AuthUrl();
                 info.admin_user = c->Config().admin_user;
                 info.admin_password = c->Config().admin_password;
@@ -369,7 +406,7 @@ identity::PasswordCredentials Shoal::IdentityAdmin() const {
 }
 
 std::string Shoal::IdentityProviderUrl() const {
-    return impl_->idp ? impl_->idp->AuthUrl() : std::string();
+    return impl_->IdpUrl();
 }
 const std::vector<Shoal::AgentInfo>& Shoal::Agents() const {
     return impl_->infos;
@@ -398,6 +435,8 @@ struct UpCliOptions {
     int hypervisors = -1;
     int base_port = 0;
     std::string log_level = "warn";
+    std::vector<std::string> real_cloudlets;
+    std::string real_user = "admin", real_password, real_project = "admin";
 };
 
 // Options to UpOptions; a message for stderr when they are wrong.
@@ -410,6 +449,21 @@ Result<UpOptions> BuildOptions(const UpCliOptions& o) {
         return MakeError(ErrorCode::kBadRequest, "--base-port: ports base..base+n-1 must lie in 1..65535");
     u.base_port = o.base_port;
     u.hypervisors = o.hypervisors;
+    for (const auto& url : o.real_cloudlets) {
+        agent::CloudletAccess access;
+        access.auth_url = url;
+        access.username = o.real_user;
+        access.password = o.real_password;
+        access.project = o.real_project;
+        u.real_cloudlets.push_back(std::move(access));
+    }
+    if (!u.real_cloudlets.empty()) {
+        if (o.real_password.empty()) return MakeError(ErrorCode::kBadRequest, "--real-cloudlet needs --real-password");
+        if (!o.cloudlet_config.empty() || !o.cloudlet_config_for.empty() || o.hypervisors >= 0)
+            return MakeError(ErrorCode::kBadRequest,
+                             "--real-cloudlet cannot be combined with options of embedded cloudlets");
+        u.agents = static_cast<int>(u.real_cloudlets.size());
+    }
     if (!o.cloudlet_config.empty()) {
         auto c = emulator::LoadCloudletConfig(o.cloudlet_config);
         if (!c.ok()) return MakeError(ErrorCode::kBadRequest, o.cloudlet_config + ": " + c.error().message);
@@ -546,6 +600,12 @@ void AddUpCommand(CLI::App& app) {
                     "K=FILE: agent K's cloudlet uses FILE instead (repeatable)");
     cmd->add_option("--hypervisors", o->hypervisors, "Fake hypervisors per cloudlet (overrides the config files)");
     cmd->add_option("--base-port", o->base_port, "Agent K serves its APIs on port P+K-1 (default: free ports)");
+    cmd->add_option("--real-cloudlet", o->real_cloudlets,
+                    "an existing (real OpenStack) cloudlet's Keystone v3: one agent in front of each given "
+                    "(repeat it; -n is then their number), the first one's Keystone is the identity provider");
+    cmd->add_option("--real-user", o->real_user, "the real cloudlets' admin user")->capture_default_str();
+    cmd->add_option("--real-password", o->real_password, "its password");
+    cmd->add_option("--real-project", o->real_project, "its project")->capture_default_str();
     cmd->add_option("--log-level", o->log_level, "trace, debug, info, warn, error")->capture_default_str();
     cmd->callback([o] { std::exit(RunUp(*o)); });
 }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/agent_config.hpp"
 #include "common/result.hpp"
 #include "emulator/cloudlet_config.hpp"
 #include "identity/keystone_admin.hpp"
@@ -29,10 +30,15 @@ struct UpOptions {
     int base_port = 0;                                     // > 0: agent K's API on base_port + K - 1
     std::chrono::seconds converge_timeout{60};
     std::chrono::milliseconds overlay_period{500};  // the agents' Cyclon period
+    // Existing (real OpenStack) cloudlets: one agent in front of each, instead of embedded
+    // cloudlets (`agents` is then their number), and the first one's Keystone is the identity
+    // provider. Its admin provisions the demo project and user there.
+    std::vector<agent::CloudletAccess> real_cloudlets;
 };
 
-// One shoal on one event loop: an identity provider (an embedded cloudlet named "idp") with a
-// demo project and user, then N agents with embedded cloudlets, seeded through agent 1, waiting
+// One shoal on one event loop: an identity provider (an embedded cloudlet named "idp", or the
+// first real cloudlet's Keystone) with a demo project and user, then N agents with embedded
+// cloudlets (or in front of the real ones), seeded through agent 1, waiting
 // until every agent's member list holds all N. Not thread-safe; no global state.
 class Shoal {
 public:

@@ -414,7 +414,10 @@ asio::awaitable<void> NovaProxy::Place(std::string tenant, std::string id) {
             if (plan.Excludes(n)) continue;
             const auto when = Clock::now();
             auto load = co_await gateway_.Load(n);
-            if (!load.ok()) continue;
+            if (!load.ok()) {
+                spdlog::info("server {} of {}: no load from {}: {}", id, tenant, n, load.error().message);
+                continue;
+            }
             loads.push_back(std::move(load).value());
             asked.push_back(when);
         }

@@ -118,6 +118,9 @@ Error Plan::ExhaustedError() const {
             " samplings of the overlay";
     }
     if (!last_error_.empty()) m += "; last: " + last_error_;
+    // E.g. the cloudlet's quota refused the create, and then no other cloudlet was left to try.
+    if (!last_build_error_.empty() && last_build_error_ != last_error_)
+        m += "; the last build failed at " + last_build_error_;
     return MakeError(ErrorCode::kUnavailable, std::move(m));
 }
 
@@ -148,6 +151,7 @@ Result<std::size_t> Plan::Next(const std::vector<CloudletLoad>& candidates, Rng&
 
 Status Plan::OnBuildFailed(std::string cloudlet, std::string reason) {
     last_error_ = cloudlet + ": " + (reason.empty() ? std::string("build failed") : std::move(reason));
+    last_build_error_ = last_error_;
     if (!Excludes(cloudlet)) failed_.push_back(std::move(cloudlet));
     if (Exhausted()) return ExhaustedError();
     return Ok{};

@@ -100,6 +100,7 @@ private:
     int build_attempts_ = 0;
     std::vector<std::string> failed_;
     std::string last_error_;
+    std::string last_build_error_;  // kept when later samplings fail otherwise: the user's real cause
 };
 
 }  // namespace shoal::scheduler

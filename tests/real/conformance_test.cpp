@@ -383,5 +383,75 @@ TEST(Conformance, EveryRequestTheAgentSendsAnswersAlikeAtTheEmbeddedAndTheRealCl
     shoal::testing::Run(io, file_server.Shutdown(0ms));
 }
 
+// Placement's real usage numbers: the agent reads a cloudlet's memory load from Nova's
+// hypervisors or from Placement; on a real cloudlet with a server on it both must agree.
+TEST(Conformance, TheRealCloudletsMemoryLoadIsTheSameFromNovaAndFromPlacement) {
+    const std::string real_url = Env("SHOAL_REAL_AUTH_URL");
+    ASSERT_FALSE(real_url.empty()) << "set SHOAL_REAL_AUTH_URL to a real cloudlet's Keystone (tests/real/provision.sh)";
+    asio::io_context io;
+    cloudlet::Credentials creds;
+    creds.auth_url = real_url;
+    creds.password = Env("SHOAL_REAL_PASSWORD", "secret");
+    cloudlet::CloudletClient client(io.get_executor(), creds);
+    auto run = [&](auto aw) { return shoal::testing::Run(io, std::move(aw), 60'000ms); };
+
+    auto idle_nova = run(client.MemoryLoad(cloudlet::MemorySource::kHypervisors));
+    ASSERT_TRUE(idle_nova.ok()) << idle_nova.error().message;
+    auto idle_placement = run(client.MemoryLoad(cloudlet::MemorySource::kPlacement));
+    ASSERT_TRUE(idle_placement.ok()) << idle_placement.error().message;
+    EXPECT_GE(idle_nova->hypervisors, 1);
+    EXPECT_EQ(idle_nova->hypervisors, idle_placement->hypervisors);
+    EXPECT_EQ(idle_nova->free_ram_mb_total, idle_placement->free_ram_mb_total);
+    EXPECT_EQ(idle_nova->free_ram_mb_max, idle_placement->free_ram_mb_max);
+
+    // One m1.tiny (512 MB) server: both readings drop by its memory.
+    auto flavors = run(client.CallJson(cloudlet::Service::kCompute, http::Method::kGet, "/flavors"));
+    ASSERT_TRUE(flavors.ok()) << flavors.error().message;
+    std::string flavor;
+    for (const auto& f : (*flavors)["flavors"])
+        if (f.value("name", "") == "m1.tiny") flavor = f.value("id", "");
+    ASSERT_FALSE(flavor.empty()) << "the real cloudlet has no m1.tiny (tests/real/provision.sh makes it)";
+    json image = {{"name", "conformance-load"}, {"disk_format", "raw"}, {"container_format", "bare"}};
+    auto made = run(client.CallJson(cloudlet::Service::kImage, http::Method::kPost, "/v2/images", image));
+    ASSERT_TRUE(made.ok()) << made.error().message;
+    const std::string image_id = (*made)["id"];
+    cloudlet::CallOptions upload;
+    upload.raw_body = std::string(1024, 'x');
+    ASSERT_TRUE(run(client.Call(cloudlet::Service::kImage, http::Method::kPut, "/v2/images/" + image_id + "/file",
+                                nullptr, cloudlet::As::Admin(), upload))
+                    .ok());
+    cloudlet::CallOptions mv;
+    mv.microversion = "2.37";
+    json server = {
+        {"server",
+         {{"name", "conformance-load"}, {"imageRef", image_id}, {"flavorRef", flavor}, {"networks", "none"}}}};
+    auto created = run(client.CallJson(cloudlet::Service::kCompute, http::Method::kPost, "/servers", server,
+                                       cloudlet::As::Admin(), mv));
+    ASSERT_TRUE(created.ok()) << created.error().message;
+    const std::string server_id = (*created)["server"]["id"];
+    std::string status;
+    for (int i = 0; i < 300 && status != "ACTIVE" && status != "ERROR"; ++i) {
+        auto shown = run(client.CallJson(cloudlet::Service::kCompute, http::Method::kGet, "/servers/" + server_id));
+        if (shown.ok()) status = (*shown)["server"].value("status", "");
+        asio::steady_timer t(io, 200ms);
+        shoal::testing::Run(io, t.async_wait(asio::use_awaitable));
+    }
+    EXPECT_EQ(status, "ACTIVE");
+    auto busy_nova = run(client.MemoryLoad(cloudlet::MemorySource::kHypervisors));
+    auto busy_placement = run(client.MemoryLoad(cloudlet::MemorySource::kPlacement));
+    ASSERT_TRUE(busy_nova.ok() && busy_placement.ok());
+    EXPECT_EQ(busy_nova->free_ram_mb_total, idle_nova->free_ram_mb_total - 512);
+    EXPECT_EQ(busy_placement->free_ram_mb_total, idle_placement->free_ram_mb_total - 512);
+
+    (void)run(client.Call(cloudlet::Service::kCompute, http::Method::kDelete, "/servers/" + server_id));
+    for (int i = 0; i < 300; ++i) {
+        auto shown = run(client.Call(cloudlet::Service::kCompute, http::Method::kGet, "/servers/" + server_id));
+        if (shown.ok() && shown->status == 404) break;
+        asio::steady_timer t(io, 200ms);
+        shoal::testing::Run(io, t.async_wait(asio::use_awaitable));
+    }
+    (void)run(client.Call(cloudlet::Service::kImage, http::Method::kDelete, "/v2/images/" + image_id));
+}
+
 }  // namespace
 }  // namespace shoal
