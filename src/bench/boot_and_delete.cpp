@@ -125,6 +125,20 @@ asio::awaitable<bool> BootAndDelete::Remove(User& user, std::string id) {
     co_return false;
 }
 
+asio::awaitable<void> BootAndDelete::WaitUntilNodesIdle() {
+    const auto deadline = Clock::now() + plan_.delete_timeout;
+    asio::steady_timer timer(executor_);
+    while (Clock::now() < deadline) {
+        auto counted = co_await count_();
+        int running = 0;
+        if (counted.ok())
+            for (const auto& [node, n] : *counted) running += n;
+        if (counted.ok() && running == 0) co_return;
+        timer.expires_after(plan_.poll);
+        co_await timer.async_wait(asio::use_awaitable);
+    }
+}
+
 asio::awaitable<std::vector<RepetitionOutcome>> BootAndDelete::Run() {
     {
         TaskGroup setup(executor_);
@@ -166,6 +180,10 @@ asio::awaitable<std::vector<RepetitionOutcome>> BootAndDelete::Run() {
             }
             co_await deletes.Wait();
         }
+        // A server gone from the user's API may still be on its compute node: an agent reports a
+        // delete when the cloudlet accepts it, while real Nova keeps deleting for a while. The
+        // next repetition starts on idle nodes, as the direct systems do.
+        if (count_) co_await WaitUntilNodesIdle();
     }
     {
         TaskGroup cleanup(executor_);

@@ -79,6 +79,8 @@ private:
     boost::asio::awaitable<void> Setup(User& user);
     boost::asio::awaitable<void> Boot(User& user, int index, int repetition, ServerOutcome& out, std::string& id);
     boost::asio::awaitable<bool> Remove(User& user, std::string id);
+    // Until the census counts no server on any node (or the delete timeout passes).
+    boost::asio::awaitable<void> WaitUntilNodesIdle();
 
     boost::asio::any_io_executor executor_;
     http::Client& http_;

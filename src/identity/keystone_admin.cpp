@@ -1,7 +1,11 @@
 #include "identity/keystone_admin.hpp"
 
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <vector>
 
 namespace shoal::identity {
@@ -26,6 +30,11 @@ std::string NewUser(const std::string& name, const std::string& password, const 
 }
 std::string NewPassword(const std::string& password) {
     return json{{"user", {{"password", password}}}}.dump();
+}
+std::string UnscopedAuthBody(const std::string& username, const std::string& password) {
+    json user = {{"name", username}, {"domain", {{"id", "default"}}}, {"password", password}};
+    return json{{"auth", {{"identity", {{"methods", json::array({"password"})}, {"password", {{"user", user}}}}}}}}
+        .dump();
 }
 // The id in a Keystone create response: {"project": {"id": ...}}.
 std::string IdIn(const http::Response& r, const std::string& kind) {
@@ -103,9 +112,17 @@ asio::awaitable<Result<std::string>> KeystoneAdmin::EnsureMember(std::string pro
         if (!created.ok()) co_return created.error();
         *user_id = IdIn(*created, "user");
     } else {
-        // A durable Keystone from an earlier run: this run's password wins.
-        auto updated = co_await Call(http::Method::kPatch, "/users/" + *user_id, NewPassword(password));
-        if (!updated.ok()) co_return updated.error();
+        auto works = co_await Call(http::Method::kPost, "/auth/tokens", UnscopedAuthBody(username, password));
+        if (!works.ok()) {
+            // A durable Keystone from an earlier run with another password: this run's wins. Only
+            // then: a password change revokes the user's tokens at one-second granularity, so a
+            // token issued in the same second is refused too (keystone 22: 401 at Nova after a
+            // 201 at Keystone). Let that second pass before anyone logs in.
+            auto updated = co_await Call(http::Method::kPatch, "/users/" + *user_id, NewPassword(password));
+            if (!updated.ok()) co_return updated.error();
+            asio::steady_timer settle(co_await asio::this_coro::executor, std::chrono::milliseconds(1'100));
+            co_await settle.async_wait(asio::use_awaitable);
+        }
     }
     if (project_id->empty() || user_id->empty())
         co_return MakeError(ErrorCode::kBadGateway, "identity provider: created project/user without an id");
