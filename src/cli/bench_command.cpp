@@ -21,6 +21,7 @@
 #include "bench/step_report.hpp"
 #include "cli/bench_overhead.hpp"
 #include "cli/bench_systems.hpp"
+#include "cli/up_command.hpp"
 #include "common/log.hpp"
 #include "http/client.hpp"
 #include "identity/keystone_admin.hpp"
@@ -44,10 +45,8 @@ struct BenchOptions {
     std::string json_path;
     std::string plots;  // PNG prefix; empty: beside --json
     std::string log_level = "warn";
-    std::string replot;  // a results file: only draw its plots
-    // The real-* systems' cloudlets: each one's Keystone v3 and admin.
-    std::vector<std::string> real_cloudlets;
-    std::string real_user = "admin", real_password = "secret", real_project = "admin";
+    std::string replot;      // a results file: only draw its plots
+    RealCloudletFlags real;  // the real-* systems' cloudlets
 };
 
 // One step of a scenario before it runs.
@@ -131,7 +130,7 @@ Result<std::vector<StepSpec>> StepsOf(const BenchOptions& o, const std::vector<S
     if (s == "real") {
         // Calibration on real OpenStack (issue 6): C concurrent creates from C/10 users (10 each,
         // Nova's default instance quota), against the cloudlets given with --real-cloudlet.
-        const int size = static_cast<int>(o.real_cloudlets.size());
+        const int size = static_cast<int>(o.real.auth_urls.size());
         std::vector<int> levels = o.concurrency.empty() ? std::vector<int>{1, 20, 50, 100} : o.concurrency;
         for (int c : levels) {
             const int users = std::max(1, c / 10);
@@ -329,19 +328,13 @@ int RunBench(const BenchOptions& o) {
     const bool real = std::any_of(systems.begin(), systems.end(), [](SystemKind k) {
         return k == SystemKind::kRealDirect || k == SystemKind::kRealShoal;
     });
-    if (real && o.real_cloudlets.empty()) {
-        std::cerr << "shoal bench: the real-direct and real-shoal systems need --real-cloudlet AUTH_URL\n";
+    if (real && (o.real.auth_urls.empty() || o.real.password.empty())) {
+        std::cerr << "shoal bench: the real-direct and real-shoal systems need --real-cloudlet AUTH_URL and "
+                     "--real-password\n";
         return 2;
     }
     SystemModel model = CalibratedModel();
-    for (const auto& url : o.real_cloudlets) {
-        agent::CloudletAccess access;
-        access.auth_url = url;
-        access.username = o.real_user;
-        access.password = o.real_password;
-        access.project = o.real_project;
-        model.real_cloudlets.push_back(std::move(access));
-    }
+    model.real_cloudlets = o.real.Accesses();
     if (o.scenario == "scale") {
         // A thousand agents on one event loop: a slower overlay (agent_scale: 0.4 ms of CPU per
         // agent and round) and time to converge.
@@ -420,11 +413,7 @@ void AddBenchCommand(CLI::App& app) {
         ->excludes(scenario);
     cmd->add_option("--systems", o->systems, "systems to compare (shoal, standard, direct, real-direct, real-shoal)")
         ->delimiter(',');
-    cmd->add_option("--real-cloudlet", o->real_cloudlets,
-                    "a real OpenStack cloudlet's Keystone v3 (repeat it; for real-direct and real-shoal)");
-    cmd->add_option("--real-user", o->real_user, "the real cloudlets' admin user")->capture_default_str();
-    cmd->add_option("--real-password", o->real_password, "its password")->capture_default_str();
-    cmd->add_option("--real-project", o->real_project, "its project")->capture_default_str();
+    o->real.AddTo(cmd, "a real OpenStack cloudlet's Keystone v3 (repeat it; for real-direct and real-shoal)");
     cmd->add_option("--sizes", o->sizes, "system sizes (cloudlets / compute nodes)")->delimiter(',');
     cmd->add_option("--concurrency", o->concurrency, "fig6-7, real: concurrent boot requests")->delimiter(',');
     cmd->add_option("--repetitions", o->repetitions, "repetitions per step");

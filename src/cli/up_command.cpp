@@ -425,6 +425,26 @@ std::vector<std::string> Shoal::StatusLines() {
     return lines;
 }
 
+void RealCloudletFlags::AddTo(CLI::App* cmd, const std::string& url_help) {
+    cmd->add_option("--real-cloudlet", auth_urls, url_help);
+    cmd->add_option("--real-user", user, "the real cloudlets' admin user")->capture_default_str();
+    cmd->add_option("--real-password", password, "its password");
+    cmd->add_option("--real-project", project, "its project")->capture_default_str();
+}
+
+std::vector<agent::CloudletAccess> RealCloudletFlags::Accesses() const {
+    std::vector<agent::CloudletAccess> out;
+    for (const auto& url : auth_urls) {
+        agent::CloudletAccess access;
+        access.auth_url = url;
+        access.username = user;
+        access.password = password;
+        access.project = project;
+        out.push_back(std::move(access));
+    }
+    return out;
+}
+
 namespace {
 
 struct UpCliOptions {
@@ -435,8 +455,7 @@ struct UpCliOptions {
     int hypervisors = -1;
     int base_port = 0;
     std::string log_level = "warn";
-    std::vector<std::string> real_cloudlets;
-    std::string real_user = "admin", real_password, real_project = "admin";
+    RealCloudletFlags real;
 };
 
 // Options to UpOptions; a message for stderr when they are wrong.
@@ -449,16 +468,9 @@ Result<UpOptions> BuildOptions(const UpCliOptions& o) {
         return MakeError(ErrorCode::kBadRequest, "--base-port: ports base..base+n-1 must lie in 1..65535");
     u.base_port = o.base_port;
     u.hypervisors = o.hypervisors;
-    for (const auto& url : o.real_cloudlets) {
-        agent::CloudletAccess access;
-        access.auth_url = url;
-        access.username = o.real_user;
-        access.password = o.real_password;
-        access.project = o.real_project;
-        u.real_cloudlets.push_back(std::move(access));
-    }
+    u.real_cloudlets = o.real.Accesses();
     if (!u.real_cloudlets.empty()) {
-        if (o.real_password.empty()) return MakeError(ErrorCode::kBadRequest, "--real-cloudlet needs --real-password");
+        if (o.real.password.empty()) return MakeError(ErrorCode::kBadRequest, "--real-cloudlet needs --real-password");
         if (!o.cloudlet_config.empty() || !o.cloudlet_config_for.empty() || o.hypervisors >= 0)
             return MakeError(ErrorCode::kBadRequest,
                              "--real-cloudlet cannot be combined with options of embedded cloudlets");
@@ -600,12 +612,9 @@ void AddUpCommand(CLI::App& app) {
                     "K=FILE: agent K's cloudlet uses FILE instead (repeatable)");
     cmd->add_option("--hypervisors", o->hypervisors, "Fake hypervisors per cloudlet (overrides the config files)");
     cmd->add_option("--base-port", o->base_port, "Agent K serves its APIs on port P+K-1 (default: free ports)");
-    cmd->add_option("--real-cloudlet", o->real_cloudlets,
-                    "an existing (real OpenStack) cloudlet's Keystone v3: one agent in front of each given "
-                    "(repeat it; -n is then their number), the first one's Keystone is the identity provider");
-    cmd->add_option("--real-user", o->real_user, "the real cloudlets' admin user")->capture_default_str();
-    cmd->add_option("--real-password", o->real_password, "its password");
-    cmd->add_option("--real-project", o->real_project, "its project")->capture_default_str();
+    o->real.AddTo(cmd,
+                  "an existing (real OpenStack) cloudlet's Keystone v3: one agent in front of each given "
+                  "(repeat it; -n is then their number), the first one's Keystone is the identity provider");
     cmd->add_option("--log-level", o->log_level, "trace, debug, info, warn, error")->capture_default_str();
     cmd->callback([o] { std::exit(RunUp(*o)); });
 }
