@@ -13,6 +13,7 @@ http::Router::Middleware Authenticate(RequestVerifier& verifier) {
                          sender.error().message);
             co_return sender.error();
         }
+        request.context.Set(SignedBy{std::move(sender).value()});
         co_return co_await next(request);
     };
 }

@@ -1,11 +1,11 @@
 #include "a2a/request_signer.hpp"
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
 
 #include <charconv>
+
+#include "common/secure_random.hpp"
 
 namespace shoal::a2a {
 namespace {
@@ -70,9 +70,7 @@ std::string_view RejectionName(Rejection r) {
 }
 
 void SignRequest(http::Request& request, std::string_view secret, std::string_view agent_id, WallTime now) {
-    unsigned char raw[16];
-    RAND_bytes(raw, sizeof raw);
-    std::string nonce = Hex(raw, sizeof raw);
+    std::string nonce = SecureRandomHex(16);
     std::string timestamp = std::to_string(Millis(now));
     request.headers.Set(std::string(kAgentHeader), std::string(agent_id));
     request.headers.Set(std::string(kTimestampHeader), timestamp);
@@ -81,7 +79,10 @@ void SignRequest(http::Request& request, std::string_view secret, std::string_vi
 }
 
 RequestVerifier::RequestVerifier(std::string secret, std::chrono::milliseconds window)
-    : secret_(std::move(secret)), window_(window) {}
+    : RequestVerifier(std::vector<std::string>{std::move(secret)}, window) {}
+
+RequestVerifier::RequestVerifier(std::vector<std::string> secrets, std::chrono::milliseconds window)
+    : secrets_(std::move(secrets)), window_(window) {}
 
 Error RequestVerifier::Refuse(Rejection r, std::string message) {
     ++refused_[static_cast<int>(r)];
@@ -105,10 +106,12 @@ Result<std::string> RequestVerifier::Verify(const http::Request& request, WallTi
     auto [end, ec] = std::from_chars(timestamp->data(), timestamp->data() + timestamp->size(), ms);
     if (ec != std::errc() || end != timestamp->data() + timestamp->size())
         return Refuse(Rejection::kUnsigned, "A2A request has a malformed timestamp.");
-    std::string expected = Signature(secret_, request, *agent, *timestamp, *nonce);
-    // Constant time: the comparison must not tell an attacker how much of a guess was right.
-    if (signature->size() != expected.size() || CRYPTO_memcmp(signature->data(), expected.data(), expected.size()) != 0)
-        return Refuse(Rejection::kForged, "A2A request signature does not match.");
+    // Every accepted secret is tried (the current one and those kept during a rotation), each
+    // compared in constant time: the comparison must not tell how much of a guess was right.
+    bool signed_by_us = false;
+    for (const auto& secret : secrets_)
+        signed_by_us |= ConstantTimeEquals(*signature, Signature(secret, request, *agent, *timestamp, *nonce));
+    if (!signed_by_us) return Refuse(Rejection::kForged, "A2A request signature does not match.");
     auto skew = std::chrono::milliseconds(Millis(now) - ms);
     if (skew > window_ || skew < -window_)
         return Refuse(Rejection::kStale, "A2A request timestamp is outside the acceptance window.");

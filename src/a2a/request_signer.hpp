@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "common/result.hpp"
 #include "http/message.hpp"
@@ -26,6 +27,11 @@ inline constexpr std::string_view kSignatureHeader = "X-Shoal-Signature";
 
 using WallTime = std::chrono::system_clock::time_point;
 
+// The agent whose signature checked out, in http::RequestContext of a request on the A2A port.
+struct SignedBy {
+    std::string agent;
+};
+
 // Adds the four headers to `request` (whose method, target and body are final).
 void SignRequest(http::Request& request, std::string_view secret, std::string_view agent_id, WallTime now);
 
@@ -37,6 +43,9 @@ std::string_view RejectionName(Rejection r);
 class RequestVerifier {
 public:
     RequestVerifier(std::string secret, std::chrono::milliseconds window = std::chrono::seconds(30));
+    // Accepts a signature by any of `secrets`: during a rotation, the new cluster secret and the
+    // ones it replaces. A secret left out (rotated out) is refused like any forgery.
+    RequestVerifier(std::vector<std::string> secrets, std::chrono::milliseconds window = std::chrono::seconds(30));
 
     // The sender's agent id, or why the request is refused.
     Result<std::string> Verify(const http::Request& request, WallTime now);
@@ -49,7 +58,7 @@ private:
     Error Refuse(Rejection r, std::string message);
     void Forget(WallTime now);
 
-    std::string secret_;
+    std::vector<std::string> secrets_;
     std::chrono::milliseconds window_;
     std::unordered_map<std::string, WallTime> nonces_;  // nonce -> when it may be forgotten
     WallTime next_purge_{};

@@ -43,7 +43,13 @@ struct Agent::Impl {
           config(std::move(c)),
           http(ex, A2aClientOptions(config.overlay)),
           peers(http, config.secret, config.id),
-          verifier(config.secret) {}
+          verifier(AcceptedSecrets(config)) {}
+
+    static std::vector<std::string> AcceptedSecrets(const AgentConfig& c) {
+        std::vector<std::string> s{c.secret};
+        s.insert(s.end(), c.previous_secrets.begin(), c.previous_secrets.end());
+        return s;
+    }
 
     // Shuffles go to a different peer each period, so a pooled connection is rarely reused:
     // keep it about one period, or a thousand agents in one process would hold a socket per pair.
@@ -300,6 +306,12 @@ state::TenantState& Agent::State() {
 }
 a2a::RequestVerifier& Agent::Verifier() {
     return impl_->verifier;
+}
+const http::Router& Agent::A2aRouter() const {
+    return impl_->router;
+}
+const http::Router& Agent::ApiRouter() const {
+    return impl_->api_router;
 }
 overlay::PeerDescriptor Agent::HomeOf(const std::string& tenant) {
     return impl_->HomeOf(tenant);

@@ -18,6 +18,9 @@ class Cloudlet;
 namespace shoal::a2a {
 class RequestVerifier;
 }
+namespace shoal::http {
+class Router;
+}
 namespace shoal::state {
 class TenantState;
 }
@@ -54,6 +57,9 @@ public:
     PeerSampler& Overlay();
     state::TenantState& State();
     a2a::RequestVerifier& Verifier();
+    // The routes of the A2A port and of the API port (empty without "api"), as served.
+    const http::Router& A2aRouter() const;
+    const http::Router& ApiRouter() const;
 
     // The tenant's home agent as this agent sees it: the static table's entry while that agent
     // is a member, else the rendezvous-hash winner over the live members.

@@ -74,6 +74,7 @@ Result<AgentConfig> AgentConfigFromJson(const json& j) {
         r.Get("seeds", c.seeds);
         r.Get("secret", c.secret);
         r.Get("secret_file", secret_file);
+        r.Get("previous_secrets", c.previous_secrets);
         r.Get("cloudlet", cloudlet);
         r.Get("embedded_cloudlet", embedded);
         r.Get("state", state);
@@ -92,6 +93,8 @@ Result<AgentConfig> AgentConfigFromJson(const json& j) {
             c.secret = *s;
         }
         if (c.secret.size() < 16) return Bad("the cluster secret must be at least 16 characters");
+        for (const auto& p : c.previous_secrets)
+            if (p.size() < 16) return Bad("every previous_secrets entry must be at least 16 characters");
 
         if (!cloudlet.is_null() == !embedded.is_null())
             return Bad("give exactly one of 'cloudlet' (an existing cloudlet) or 'embedded_cloudlet'");

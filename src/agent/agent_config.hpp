@@ -71,6 +71,9 @@ struct AgentConfig {
     std::uint16_t a2a_port = 0;      // 0: a free port
     std::vector<std::string> seeds;  // "host:port" of other agents' A2A listeners
     std::string secret;              // the cluster secret (or read from secret_file)
+    // Rotation: secrets that signatures are still accepted by (never signed with) while the new
+    // `secret` reaches every agent; removed once it has (docs/security.md).
+    std::vector<std::string> previous_secrets;
     // Exactly one of: the endpoints of an existing cloudlet, or an embedded cloudlet that the
     // agent's process starts beside it.
     std::optional<CloudletAccess> cloudlet;

@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include "common/ids.hpp"
+#include <strings.h>
+
+#include <vector>
+
 #include "http/errors.hpp"
 #include "identity/caller.hpp"
 #include "image/glance_proxy.hpp"
@@ -11,7 +14,15 @@ namespace shoal::agent {
 namespace {
 
 namespace asio = boost::asio;
-constexpr std::string_view kInternalHeader = "X-Shoal-Internal";
+
+// Headers in shoal's own namespace mean something only on the signed A2A port; on the API port
+// they come from a client, so they are dropped before any handler (or a cloudlet) can see them.
+void StripShoalHeaders(http::Headers& headers) {
+    std::vector<std::string> names;
+    for (const auto& [name, value] : headers)
+        if (name.size() >= 8 && strncasecmp(name.c_str(), "X-Shoal-", 8) == 0) names.push_back(name);
+    for (const auto& n : names) headers.Remove(n);
+}
 
 bool IsPublic(std::string_view path) {
     if (path.rfind("/identity", 0) == 0) return true;
@@ -37,8 +48,7 @@ ApiGateway::ApiGateway(
       tokens_(tokens),
       peers_(peers),
       home_of_(std::move(home_of)),
-      public_url_(std::move(public_url)),
-      internal_key_(NewUuid()) {
+      public_url_(std::move(public_url)) {
     while (!public_url_.empty() && public_url_.back() == '/') public_url_.pop_back();
 }
 
@@ -65,9 +75,10 @@ std::string ApiGateway::ApiBase(const http::Request& req) const {
 }
 
 asio::awaitable<Result<http::Response>> ApiGateway::Admit(http::Request& req, const http::Handler& next) {
-    if (auto key = req.headers.Get(kInternalHeader); key && *key == internal_key_) co_return co_await next(req);
-    req.headers.Remove(identity::kCallerHeader);
-    req.headers.Remove(kInternalHeader);
+    // Admitted already, in this process: FromPeer below, for a caller a signed peer named. A
+    // request from a socket starts with an empty context (http::RequestContext).
+    if (req.context.Get<identity::Caller>()) co_return co_await next(req);
+    StripShoalHeaders(req.headers);
     if (IsPublic(req.path)) co_return co_await next(req);
 
     auto token = req.headers.Get("X-Auth-Token");
@@ -88,19 +99,19 @@ asio::awaitable<Result<http::Response>> ApiGateway::Admit(http::Request& req, co
         co_return MakeError(ErrorCode::kUnauthorized, "The token is not scoped to a project.");
     }
     const identity::Caller caller = identity::CallerFromToken(*info, ApiBase(req));
-    const std::string encoded = identity::EncodeCaller(caller);
     const auto home = home_of_(caller.tenant);
     if (home.id.str() == self_id_) {
         ++served_;
-        req.headers.Set(std::string(identity::kCallerHeader), encoded);
+        req.context.Set(caller);
         co_return co_await next(req);
     }
     if (home.address.empty())
         co_return MakeError(ErrorCode::kUnavailable, "The home agent of project " + caller.tenant + " is unavailable.");
 
     ++forwarded_;
-    http::QueryParams q = {
-        {"method", std::string(http::MethodName(req.method))}, {"target", req.target}, {"caller", encoded}};
+    http::QueryParams q = {{"method", std::string(http::MethodName(req.method))},
+                           {"target", req.target},
+                           {"caller", identity::EncodeCaller(caller)}};
     http::Request f;
     f.method = http::Method::kPost;
     f.SetTarget("/a2a/v1/api?" + http::EncodeQuery(q));
@@ -126,13 +137,14 @@ asio::awaitable<Result<http::Response>> ApiGateway::FromPeer(http::Request& req)
     auto caller = req.Query("caller");
     if (method == http::Method::kUnknown || !target || !caller)
         co_return MakeError(ErrorCode::kBadRequest, "api call needs method, target and caller");
+    auto who = identity::DecodeCaller(*caller);
+    if (!who.ok()) co_return who.error();
     http::Request inner;
     inner.method = method;
     if (!inner.SetTarget(std::string(*target))) co_return MakeError(ErrorCode::kBadRequest, "malformed target");
     for (const char* h : kForwardedHeaders)
         if (auto v = req.headers.Get(h)) inner.headers.Set(h, std::string(*v));
-    inner.headers.Set(std::string(identity::kCallerHeader), std::string(*caller));
-    inner.headers.Set(std::string(kInternalHeader), internal_key_);
+    inner.context.Set(std::move(who).value());
     inner.body = std::move(req.body);
     inner.request_id = req.request_id;
     ++served_;

@@ -20,7 +20,9 @@ namespace shoal::agent {
 //
 //   POST /a2a/v1/api?method=GET&target=<the original path and query>&caller=<identity::Caller JSON>
 //
-// The home runs the same API router with the caller attached; the answer comes back unchanged.
+// The home runs the same API router with the caller attached to the request's context (in
+// process, never as a header); the answer comes back unchanged. Every X-Shoal-* header a client
+// sends on the API port is dropped.
 // /identity, the version documents and the signed image-data URLs pass without a token.
 class ApiGateway {
 public:
@@ -51,7 +53,6 @@ private:
     a2a::PeerClient& peers_;
     HomeOf home_of_;
     std::string public_url_;
-    std::string internal_key_;  // marks requests this process already admitted
     const http::Router* api_router_ = nullptr;
     std::uint64_t served_ = 0;
     std::uint64_t forwarded_ = 0;

@@ -26,6 +26,7 @@
 #include "agent/agent.hpp"
 #include "agent/peer_sampler.hpp"
 #include "common/log.hpp"
+#include "common/secure_random.hpp"
 #include "emulator/cloudlet.hpp"
 #include "emulator/fake_compute.hpp"
 #include "http/client.hpp"
@@ -39,14 +40,9 @@ using nlohmann::json;
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
 
+// Passwords and the cluster secret: from the CSPRNG, letters and digits (safe in shell and JSON).
 std::string RandomToken(std::size_t length) {
-    static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    std::random_device rd;
-    std::uniform_int_distribution<std::size_t> pick(0, sizeof(kAlphabet) - 2);
-    std::string s;
-    s.reserve(length);
-    for (std::size_t i = 0; i < length; ++i) s.push_back(kAlphabet[pick(rd)]);
-    return s;
+    return SecureRandomString(length);
 }
 
 // A value as the shell reads it back unchanged: bare when it is plain, else single-quoted.

@@ -3,25 +3,17 @@
 #include <array>
 #include <cctype>
 #include <cstdint>
-#include <random>
+
+#include "common/secure_random.hpp"
 
 namespace shoal {
 namespace {
 
-std::mt19937_64& Rng() {
-    // One generator per thread: no locks on the event loop, no shared global state.
-    thread_local std::mt19937_64 rng{std::random_device{}()};
-    return rng;
-}
-
+// Ids are capabilities in practice (a guessed id is a resource found, a guessed request id
+// correlates another tenant's calls): 122 random bits from the CSPRNG, as uuid4 in Python does.
 std::array<std::uint8_t, 16> RandomBytes() {
     std::array<std::uint8_t, 16> b{};
-    std::uint64_t a = Rng()();
-    std::uint64_t c = Rng()();
-    for (int i = 0; i < 8; ++i) {
-        b[i] = static_cast<std::uint8_t>(a >> (8 * i));
-        b[8 + i] = static_cast<std::uint8_t>(c >> (8 * i));
-    }
+    SecureRandomBytes(b);
     b[6] = static_cast<std::uint8_t>((b[6] & 0x0f) | 0x40);
     b[8] = static_cast<std::uint8_t>((b[8] & 0x3f) | 0x80);
     return b;

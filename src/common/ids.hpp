@@ -5,6 +5,7 @@
 
 namespace shoal {
 
+// Ids come from the CSPRNG (common/secure_random.hpp): users must not be able to predict them.
 // Random RFC 4122 version-4 UUID, lower case with dashes (what OpenStack returns).
 std::string NewUuid();
 // The same without dashes (Keystone's project/user/domain IDs look like this).

@@ -10,6 +10,8 @@ namespace shoal {
 // The one source of randomness that protocols receive by reference (STYLE B.6), so that a
 // seed reproduces a whole run. Uniform and Shuffle are written out instead of using
 // std::uniform_int_distribution/std::shuffle, whose output differs between standard libraries.
+// Predictable by design (a seed replays it): it only gives numbers for protocol choices, never
+// bytes or text. Secrets, nonces and ids come from common/secure_random.hpp.
 class Rng {
 public:
     explicit Rng(std::uint64_t seed) : engine_(seed) {}

@@ -11,6 +11,7 @@
 
 #include "common/async_mutex.hpp"
 #include "common/ids.hpp"
+#include "common/secure_random.hpp"
 #include "common/time_format.hpp"
 #include "compute/list_runner.hpp"
 #include "compute/owned_resource.hpp"
@@ -358,7 +359,7 @@ asio::awaitable<Result<http::Response>> NovaProxy::Create(http::Request& req) {
                    {"links", t.Links("servers", first_id)},
                    {"OS-DCF:diskConfig", "MANUAL"},
                    {"security_groups", json::array({{{"name", "default"}}})},
-                   {"adminPass", NewUuid().substr(0, 12)}};
+                   {"adminPass", SecureRandomString(12)}};
     auto r = http::Response::Json(202, json{{"server", answer}});
     r.headers.Set("Location", t.SelfLink("servers", first_id));
     co_return r;

@@ -144,6 +144,9 @@ std::string Cloudlet::BaseUrl() const {
 std::string Cloudlet::AuthUrl() const {
     return BaseUrl() + std::string(kIdentityPrefix) + "/v3";
 }
+void Cloudlet::SkewClock(std::chrono::microseconds skew) {
+    impl_->ctx->clock_skew = skew;
+}
 FakeCompute& Cloudlet::Compute() {
     return *impl_->compute;
 }

@@ -37,6 +37,9 @@ public:
     // `export OS_...=...` lines with the cloudlet's admin credentials, one per line.
     std::string AdminOpenrc() const;
 
+    // Moves the clock Keystone reads (after Start): tokens issued meanwhile carry that time.
+    void SkewClock(std::chrono::microseconds skew);
+
     FakeCompute& Compute();
     Gate& ApiGate();
 

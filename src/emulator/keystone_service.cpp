@@ -39,10 +39,6 @@ constexpr std::size_t kMaxProjectNameLength = 64;  // projects and domains
 constexpr std::size_t kMaxNameLength = 255;        // users and roles
 constexpr std::chrono::seconds kPurgeInterval{60};
 
-SystemTime Now() {
-    return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
-}
-
 // Every authentication failure looks the same to the client (keystone.exception.Unauthorized
 // hides details unless insecure_debug); the reason goes to the log.
 Error Unauthorized(std::string_view why) {
@@ -317,7 +313,7 @@ struct KeystoneService::State {
                 spdlog::warn("keystone: ignoring malformed role assignment {}", id);
             }
         }
-        auto now = Now();
+        auto now = ctx.Now();
         for (auto& [id, doc] : ctx.store.LoadAll(kTokensColl)) {
             auto t = Token::FromJson(doc);
             if (!t || t->Expired(now)) {
@@ -448,7 +444,7 @@ struct KeystoneService::State {
     Result<Resolved> Live(std::string_view token_id) {
         auto it = tokens.find(std::string(token_id));
         if (it == tokens.end()) return Unauthorized("unknown token");
-        if (it->second.Expired(Now())) {
+        if (it->second.Expired(ctx.Now())) {
             EraseToken(it->first);  // purged lazily
             return Unauthorized("expired token");
         }
@@ -480,7 +476,7 @@ struct KeystoneService::State {
                  std::vector<std::string> methods,
                  std::vector<std::string> audit_ids,
                  std::optional<SystemTime> expires_at) {
-        auto now = Now();
+        auto now = ctx.Now();
         if (now >= next_purge) PurgeExpiredTokens(now);
         Token t;
         t.id = ks::NewTokenId();

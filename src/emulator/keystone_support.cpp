@@ -2,13 +2,14 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include <array>
 #include <cctype>
 #include <charconv>
 #include <stdexcept>
 #include <vector>
+
+#include "common/secure_random.hpp"
 
 namespace shoal::emulator::keystone {
 namespace {
@@ -19,8 +20,7 @@ constexpr char kB64Url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 
 std::vector<unsigned char> RandomBytes(std::size_t n) {
     std::vector<unsigned char> out(n);
-    // The secrets of a cloudlet must be unguessable; a broken RNG is not survivable.
-    if (RAND_bytes(out.data(), static_cast<int>(n)) != 1) throw std::runtime_error("RAND_bytes failed");
+    SecureRandomBytes(out);  // the secrets of a cloudlet must be unguessable too
     return out;
 }
 

@@ -1,5 +1,4 @@
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include <algorithm>
 #include <cctype>
@@ -7,6 +6,7 @@
 #include <stdexcept>
 
 #include "common/ids.hpp"
+#include "common/secure_random.hpp"
 #include "emulator/nova_api.hpp"
 
 namespace shoal::emulator::nova {
@@ -273,12 +273,7 @@ std::string Sha224Hex(std::string_view data) {
 }
 
 std::string RandomString(std::size_t n, std::string_view alphabet) {
-    std::string out;
-    out.reserve(n);
-    std::vector<unsigned char> buf(n);
-    if (RAND_bytes(buf.data(), static_cast<int>(buf.size())) != 1) throw std::runtime_error("RAND_bytes failed");
-    for (unsigned char b : buf) out.push_back(alphabet[b % alphabet.size()]);
-    return out;
+    return SecureRandomString(n, alphabet);
 }
 
 std::string InstanceName(std::int64_t number) {

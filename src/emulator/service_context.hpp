@@ -2,9 +2,11 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include <chrono>
 #include <functional>
 #include <string>
 
+#include "common/time_format.hpp"
 #include "emulator/cloudlet_config.hpp"
 #include "emulator/document_store.hpp"
 #include "emulator/identity.hpp"
@@ -29,6 +31,13 @@ struct ServiceContext {
     const TokenValidator* tokens = nullptr;  // set once Keystone exists
     std::string data_dir;                    // image data lives here
     std::function<std::string()> base_url;   // "http://127.0.0.1:PORT", known after Listen
+    // Added to the system clock where Keystone reads time (token issue and expiry), so a test
+    // can hold a token that expired an hour ago without waiting an hour (Cloudlet::SkewClock).
+    std::chrono::microseconds clock_skew{0};
+
+    SystemTime Now() const {
+        return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now() + clock_skew);
+    }
 
     // Endpoint URL of a service as it appears in the catalog and in links.
     std::string IdentityUrl() const { return base_url() + std::string(kIdentityPrefix); }

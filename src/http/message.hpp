@@ -3,9 +3,11 @@
 #include <nlohmann/json.hpp>
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <typeindex>
 #include <utility>
 #include <vector>
 
@@ -38,6 +40,33 @@ private:
 
 using QueryParams = std::vector<std::pair<std::string, std::string>>;
 
+// What this process itself established about a request, one typed value per kind: the caller
+// (identity::Caller, set by the API gateway once the token checked out, or by its A2A route from
+// a signed peer's call) and the agent that signed it (a2a). Never read from the wire: the server
+// starts every request with an empty context, so no header, query or body field a client sends
+// can stand in for it (docs/security.md).
+class RequestContext {
+public:
+    template <class T>
+    void Set(T value) {
+        for (auto& [type, slot] : slots_)
+            if (type == typeid(T)) {
+                slot = std::make_shared<const T>(std::move(value));
+                return;
+            }
+        slots_.emplace_back(typeid(T), std::make_shared<const T>(std::move(value)));
+    }
+    template <class T>
+    const T* Get() const {
+        for (const auto& [type, slot] : slots_)
+            if (type == typeid(T)) return static_cast<const T*>(slot.get());
+        return nullptr;
+    }
+
+private:
+    std::vector<std::pair<std::type_index, std::shared_ptr<const void>>> slots_;
+};
+
 struct Request {
     Method method = Method::kGet;
     std::string target;  // path and query as on the wire ("/v2.1/servers?limit=2")
@@ -50,6 +79,7 @@ struct Request {
     std::string body_file;
     std::map<std::string, std::string, std::less<>> path_params;  // filled by the Router
     std::string request_id;                                       // our x-openstack-request-id
+    RequestContext context;                                       // set in process only, never parsed
 
     // Sets target and derives path and query from it; false when the target is malformed.
     bool SetTarget(std::string target);

@@ -67,6 +67,7 @@ void Router::Add(Method method, std::string_view pattern, Handler handler, Route
             node = child.get();
         }
     }
+    if (!node->routes.contains(method)) patterns_.emplace_back(method, std::string(pattern));
     node->routes[method] = Route{std::move(handler), options, StyleFor(pattern), std::move(names)};
 }
 

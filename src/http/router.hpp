@@ -65,6 +65,10 @@ public:
     using Middleware = std::function<boost::asio::awaitable<Result<Response>>(Request&, const Handler& next)>;
     void Use(Middleware middleware) { middleware_ = std::move(middleware); }
 
+    // Every route added, as (method, pattern), in the order added: for tests that must cover
+    // each route (the tenant isolation matrix) and fail when one is added without a row.
+    const std::vector<std::pair<Method, std::string>>& Routes() const { return patterns_; }
+
     // Finds the route for req.method/req.path and fills req.path_params.
     Match Find(Request& req) const;
     // Runs the matched handler; errors and exceptions become error responses in the route's style.
@@ -77,6 +81,7 @@ private:
     std::unique_ptr<Node> root_;
     std::vector<std::pair<std::string, ErrorStyle>> styles_;
     Middleware middleware_;
+    std::vector<std::pair<Method, std::string>> patterns_;
 };
 
 }  // namespace shoal::http

@@ -24,21 +24,28 @@ std::string EncodeCaller(const Caller& c) {
 }
 
 Result<Caller> CallerOf(const http::Request& request) {
-    auto raw = request.headers.Get(kCallerHeader);
-    if (!raw || raw->empty())
-        return MakeError(ErrorCode::kUnauthorized, "The request you have made requires authentication.");
-    auto j = nlohmann::json::parse(*raw, nullptr, false);
-    if (!j.is_object()) return MakeError(ErrorCode::kUnauthorized, "malformed caller");
+    if (const Caller* c = request.context.Get<Caller>()) return *c;
+    return MakeError(ErrorCode::kUnauthorized, "The request you have made requires authentication.");
+}
+
+Result<Caller> DecodeCaller(std::string_view encoded) {
+    auto j = nlohmann::json::parse(encoded, nullptr, false);
+    if (!j.is_object()) return MakeError(ErrorCode::kBadRequest, "malformed caller");
+    // A peer's value, though signed: wrong types are refused, never thrown on.
+    auto string_of = [&](const char* key) {
+        auto it = j.find(key);
+        return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
     Caller c;
-    c.tenant = j.value("tenant", "");
-    c.project_name = j.value("project_name", "");
-    c.user_id = j.value("user_id", "");
-    c.user_name = j.value("user_name", "");
+    c.tenant = string_of("tenant");
+    c.project_name = string_of("project_name");
+    c.user_id = string_of("user_id");
+    c.user_name = string_of("user_name");
     if (j.contains("roles") && j["roles"].is_array())
         for (const auto& r : j["roles"])
             if (r.is_string()) c.roles.push_back(r.get<std::string>());
-    c.is_admin = j.value("is_admin", false);
-    c.api_base = j.value("api_base", "");
+    c.is_admin = j.contains("is_admin") && j["is_admin"].is_boolean() && j["is_admin"].get<bool>();
+    c.api_base = string_of("api_base");
     if (c.tenant.empty()) return MakeError(ErrorCode::kUnauthorized, "the token is not scoped to a project");
     return c;
 }

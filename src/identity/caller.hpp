@@ -23,13 +23,12 @@ struct Caller {
     std::string api_base;  // "http://host:port" the client used: links in answers point there
 };
 
-// The header that carries a Caller inside an agent (and over A2A). Set only by the agent's API
-// gateway after the token checked out; whatever a client sends in it is discarded.
-inline constexpr std::string_view kCallerHeader = "X-Shoal-Caller";
-
 Caller CallerFromToken(const TokenInfo& token, std::string api_base);
+// The JSON form that crosses the signed A2A port (ApiGateway's /a2a/v1/api), and back.
 std::string EncodeCaller(const Caller& caller);
-// kUnauthorized when the request carries no (valid) caller: a programming error in routing.
+Result<Caller> DecodeCaller(std::string_view encoded);
+// The caller the API gateway attached to the request (http::RequestContext, never a header);
+// kUnauthorized when there is none: a programming error in routing, answered as a 401.
 Result<Caller> CallerOf(const http::Request& request);
 
 }  // namespace shoal::identity

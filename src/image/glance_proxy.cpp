@@ -9,6 +9,7 @@
 #include <set>
 
 #include "common/ids.hpp"
+#include "common/secure_random.hpp"
 #include "common/time_format.hpp"
 #include "compute/id_translation.hpp"
 #include "compute/list_runner.hpp"
@@ -373,9 +374,10 @@ asio::awaitable<Result<http::Response>> GlanceProxy::Data(http::Request& req) {
     } catch (const std::exception&) {
         expires = 0;
     }
-    // Glance fetches this without a token: the signature is the capability.
-    if (!sig || expires < UnixMillisNow() / 1000 || *sig != DataSignature(tenant, id, expires))
-        co_return MakeError(ErrorCode::kForbidden, "invalid or expired image data URL");
+    // Glance fetches this without a token: the signature is the capability. Refused as Swift
+    // refuses a bad temp URL: 401, the same for a wrong, expired or missing signature.
+    if (!sig || expires < UnixMillisNow() / 1000 || !ConstantTimeEquals(*sig, DataSignature(tenant, id, expires)))
+        co_return MakeError(ErrorCode::kUnauthorized, "invalid or expired image data URL");
     auto rec = co_await state_.GetResource(tenant, id);
     if (!rec.ok() || rec->kind != "image") co_return NoImage(id);
     CloudletCall call(Service::kImage, http::Method::kGet, "/v2/images/" + id + "/file");

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "a2a/request_signer.hpp"
 
 namespace shoal::a2a {
@@ -25,6 +27,32 @@ TEST(RequestVerifier, AcceptsASignedRequestOnce) {
     ASSERT_TRUE(who.ok()) << who.error().message;
     EXPECT_EQ(*who, "agent-1");
     EXPECT_EQ(v.Accepted(), 1u);
+}
+
+TEST(RequestVerifier, DuringARotationAcceptsTheNewAndPreviousSecretsAndNoOther) {
+    RequestVerifier v(std::vector<std::string>{"new-cluster-secret", "old-cluster-secret"});
+    for (const char* secret : {"new-cluster-secret", "old-cluster-secret"}) {
+        auto r = Shuffle();
+        SignRequest(r, secret, "agent-1", kNow);
+        EXPECT_TRUE(v.Verify(r, kNow).ok()) << secret;
+    }
+    auto rotated_out = Shuffle();
+    SignRequest(rotated_out, "older-cluster-secret", "agent-1", kNow);
+    auto refused = v.Verify(rotated_out, kNow);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().code, ErrorCode::kUnauthorized);
+    EXPECT_EQ(v.Refused(Rejection::kForged), 1u);
+    EXPECT_EQ(v.Accepted(), 2u);
+}
+
+TEST(RequestVerifier, NoncesAreFreshFromTheCsprng) {
+    std::set<std::string> nonces;
+    for (int i = 0; i < 1000; ++i) {
+        auto r = Shuffle();
+        SignRequest(r, "cluster-secret", "agent-1", kNow);
+        nonces.insert(std::string(*r.headers.Get(kNonceHeader)));
+    }
+    EXPECT_EQ(nonces.size(), 1000u);
 }
 
 TEST(RequestVerifier, RefusesUnsignedRequests) {

@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "identity/caller.hpp"
 #include "identity/rewrite.hpp"
 #include "identity/token_cache.hpp"
 
@@ -11,6 +12,43 @@ namespace shoal::identity {
 namespace {
 
 using json = nlohmann::json;
+
+TEST(CallerOf, ReadsTheRequestContextNeverAHeader) {
+    Caller alice;
+    alice.tenant = "alpha";
+    alice.user_name = "alice";
+    alice.is_admin = true;
+    http::Request forged;
+    forged.headers.Set("X-Shoal-Caller", EncodeCaller(alice));
+    auto none = CallerOf(forged);
+    ASSERT_FALSE(none.ok());
+    EXPECT_EQ(none.error().code, ErrorCode::kUnauthorized);
+
+    http::Request admitted;
+    admitted.context.Set(alice);
+    auto who = CallerOf(admitted);
+    ASSERT_TRUE(who.ok());
+    EXPECT_EQ(who->tenant, "alpha");
+    EXPECT_TRUE(who->is_admin);
+}
+
+TEST(DecodeCaller, RoundTripsAndRefusesWrongTypesWithoutThrowing) {
+    Caller c;
+    c.tenant = "t";
+    c.roles = {"member"};
+    c.api_base = "http://agent:8080";
+    auto back = DecodeCaller(EncodeCaller(c));
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(back->tenant, "t");
+    EXPECT_EQ(back->roles, std::vector<std::string>{"member"});
+    EXPECT_EQ(back->api_base, "http://agent:8080");
+    for (const char* bad : {"", "[]", "not json", R"({"tenant": 7})", R"({"tenant": ""})", R"({"user_id": "u"})"})
+        EXPECT_FALSE(DecodeCaller(bad).ok()) << bad;
+    auto odd = DecodeCaller(R"({"tenant": "t", "is_admin": "yes", "roles": [1, "reader"], "user_name": null})");
+    ASSERT_TRUE(odd.ok());
+    EXPECT_FALSE(odd->is_admin);
+    EXPECT_EQ(odd->roles, std::vector<std::string>{"reader"});
+}
 
 TEST(IdentityBase, StripsVersionAndSlashes) {
     EXPECT_EQ(IdentityBase("http://h:1/identity/v3"), "http://h:1/identity");
