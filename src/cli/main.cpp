@@ -1,3 +1,5 @@
+#include <sys/resource.h>
+
 #include <CLI/CLI.hpp>
 
 #include "cli/agent_command.hpp"
@@ -6,7 +8,24 @@
 #include "cli/sim_command.hpp"
 #include "cli/up_command.hpp"
 
+namespace {
+
+// Every subcommand serves or makes many connections (an agent holds one fd per client
+// connection, `shoal up` all agents' in one process): the soft fd limit, often 1024, would make
+// accept() fail long before the server's own connection cap (http::ServerOptions). As many as
+// the hard limit allows.
+void RaiseFileLimit() {
+    rlimit lim{};
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+        lim.rlim_cur = lim.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &lim);
+    }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+    RaiseFileLimit();
     CLI::App app{
         "shoal: many small OpenStack clouds acting as one, with no central component.\n"
         "Each subcommand has its own --help."};

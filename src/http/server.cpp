@@ -11,6 +11,8 @@
 
 #include <filesystem>
 #include <list>
+#include <string_view>
+#include <vector>
 
 #include "common/ids.hpp"
 #include "http/big_file_body.hpp"
@@ -146,6 +148,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     asio::awaitable<void> Serve(beast::tcp_stream& stream, Session& state) {
         beast::flat_buffer buffer;
         bool first = true;
+        bool linger = false;  // an answer went out before the request was read to its end
         for (;;) {
             if (stopping) break;
             state.busy = false;
@@ -158,15 +161,17 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
             (void)n;
             if (ec) {
                 if (ec == bhttp::error::header_limit) {
-                    Response r = ErrorResponse(ErrorStyle::kPlain,
+                    Response r = ErrorResponse(StyleOfUnparsed(*hparser, buffer),
                                                MakeError(ErrorCode::kBadRequest, "Request header fields too large."));
                     co_await Send(stream, r, false, false, 11);
+                    linger = true;
                 } else if (ec != bhttp::error::end_of_stream && ec != beast::error::timeout &&
                            ec != asio::error::operation_aborted && ec != asio::error::connection_reset &&
                            ec != asio::error::eof && ec != asio::error::bad_descriptor) {
-                    Response r =
-                        ErrorResponse(ErrorStyle::kPlain, MakeError(ErrorCode::kBadRequest, "Malformed HTTP request."));
+                    Response r = ErrorResponse(StyleOfUnparsed(*hparser, buffer),
+                                               MakeError(ErrorCode::kBadRequest, "Malformed HTTP request."));
                     co_await Send(stream, r, false, false, 11);
+                    linger = true;
                 }
                 break;
             }
@@ -180,10 +185,11 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
             bool keep_alive = hdr.keep_alive() && !stopping;
             bool head = req.method == Method::kHead;
             if (!req.SetTarget(std::string(hdr.target()))) {
-                Response r =
-                    ErrorResponse(ErrorStyle::kPlain, MakeError(ErrorCode::kBadRequest, "Malformed request target."));
+                Response r = ErrorResponse(StyleOfUnparsed(*hparser, buffer),
+                                           MakeError(ErrorCode::kBadRequest, "Malformed request target."));
                 Finish(r, req);
                 co_await Send(stream, r, head, false, version);
+                linger = true;
                 break;
             }
             auto match = router.Find(req);
@@ -195,9 +201,10 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
                     match.style,
                     MakeError(ErrorCode::kPayloadTooLarge, "Request is too large: " + std::to_string(*content_length) +
                                                                " bytes, the limit is " + std::to_string(limit) + "."),
-                    req.request_id);
+                    req.request_id, AcceptOf(req));
                 Finish(r, req);
                 co_await Send(stream, r, head, false, version);  // the unread body makes the connection unusable
+                linger = true;
                 break;
             }
             if (auto expect = req.headers.Get("Expect"); expect && beast::iequals(*expect, "100-continue")) {
@@ -206,8 +213,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
             }
 
             stream.expires_after(options.body_timeout);
-            bool body_ok = true;
-            bool too_large = false;
+            beast::error_code body_ec;
             if (match.route && match.route->options.body_to_file) {
                 bhttp::request_parser<bhttp::file_body> fparser(std::move(*hparser));
                 fparser.body_limit(limit);
@@ -220,32 +226,45 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
                         match.style, MakeError(ErrorCode::kInternal, "Cannot store the request body."), req.request_id);
                     Finish(r, req);
                     co_await Send(stream, r, head, false, version);
+                    linger = true;
                     break;
                 }
                 auto [bec, bn] = co_await bhttp::async_read(stream, buffer, fparser, kNoThrow);
                 (void)bn;
                 fparser.get().body().close();
-                body_ok = !bec;
-                too_large = bec == bhttp::error::body_limit;
+                body_ec = bec;
             } else {
                 bhttp::request_parser<bhttp::string_body> sparser(std::move(*hparser));
                 sparser.body_limit(limit);
                 auto [bec, bn] = co_await bhttp::async_read(stream, buffer, sparser, kNoThrow);
                 (void)bn;
-                body_ok = !bec;
-                too_large = bec == bhttp::error::body_limit;
-                if (body_ok) req.body = std::move(sparser.get().body());
+                body_ec = bec;
+                if (!bec) req.body = std::move(sparser.get().body());
             }
-            if (!body_ok) {
+            if (body_ec) {
                 RemoveSpool(req);
-                if (too_large) {
+                // A body that does not parse (a bad chunk) is answered like bad headers; a client
+                // that went away or stalled (end of stream, partial message, timeout) is not.
+                const bool malformed =
+                    body_ec.category() == bhttp::make_error_code(bhttp::error::bad_chunk).category() &&
+                    body_ec != bhttp::error::end_of_stream && body_ec != bhttp::error::partial_message &&
+                    body_ec != bhttp::error::body_limit;
+                if (malformed) {
+                    Response r =
+                        ErrorResponse(match.style, MakeError(ErrorCode::kBadRequest, "Malformed request body."),
+                                      req.request_id, AcceptOf(req));
+                    Finish(r, req);
+                    co_await Send(stream, r, head, false, version);
+                    linger = true;
+                } else if (body_ec == bhttp::error::body_limit) {
                     Response r =
                         ErrorResponse(match.style,
                                       MakeError(ErrorCode::kPayloadTooLarge, "Request is too large: the limit is " +
                                                                                  std::to_string(limit) + " bytes."),
-                                      req.request_id);
+                                      req.request_id, AcceptOf(req));
                     Finish(r, req);
                     co_await Send(stream, r, head, false, version);
+                    linger = true;
                 }
                 break;
             }
@@ -258,8 +277,57 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
             if (!keep_alive) break;
         }
         beast::error_code ignored;
+        if (linger) {
+            state.busy = false;
+            co_await Linger(stream);
+        }
         stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
         stream.close();
+    }
+
+    // After an answer sent before the request was read to its end (413 on the headers, a body
+    // over its limit, a request that does not parse), the client may still be sending. Closing
+    // at once would make the kernel answer those bytes with a reset, and a client that sends its
+    // whole request before reading (most do) would see the reset instead of our answer (RFC 9112
+    // 9.6). So: end our side, then read and drop what comes, for a bounded time and size.
+    asio::awaitable<void> Linger(beast::tcp_stream& stream) {
+        constexpr auto kLingerTime = std::chrono::seconds(5);
+        constexpr std::size_t kLingerBytes = 64 * 1024 * 1024;
+        beast::error_code ignored;
+        stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        stream.expires_after(kLingerTime);
+        std::vector<char> scratch(16 * 1024);
+        std::size_t dropped = 0;
+        while (dropped < kLingerBytes && !stopping) {
+            auto [ec, n] = co_await stream.async_read_some(asio::buffer(scratch), kNoThrow);
+            if (ec) break;
+            dropped += n;
+        }
+    }
+
+    // The error shape for a request that did not parse: the service's own when its request line
+    // names a path the router knows a style for (a Nova client gets {"badRequest": ...}), else
+    // shoal's plain one. The parser holds the target once the start line parsed; before that (a
+    // header over the limit) the line is still in the buffer.
+    ErrorStyle StyleOfUnparsed(const bhttp::request_parser<bhttp::empty_body>& parser,
+                               const beast::flat_buffer& buffer) const {
+        std::string_view target(parser.get().target().data(), parser.get().target().size());
+        if (target.empty()) {
+            std::string_view raw(static_cast<const char*>(buffer.data().data()), buffer.size());
+            raw = raw.substr(0, raw.find_first_of("\r\n"));
+            auto sp = raw.find(' ');
+            if (sp == std::string_view::npos) return ErrorStyle::kPlain;
+            target = raw.substr(sp + 1);
+            target = target.substr(0, target.find(' '));
+        }
+        target = target.substr(0, target.find_first_of("?#"));
+        if (target.empty() || target.front() != '/') return ErrorStyle::kPlain;
+        return router.StyleFor(target);
+    }
+
+    // As Router::Invoke: Glance answers HTML to a client that does not accept JSON.
+    static std::string AcceptOf(const Request& req) {
+        return std::string(req.headers.Get("Accept").value_or("application/json"));
     }
 
     static void RemoveSpool(Request& req) {
