@@ -12,7 +12,6 @@
 #include <filesystem>
 #include <list>
 #include <string_view>
-#include <vector>
 
 #include "common/ids.hpp"
 #include "http/big_file_body.hpp"
@@ -148,7 +147,6 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     asio::awaitable<void> Serve(beast::tcp_stream& stream, Session& state) {
         beast::flat_buffer buffer;
         bool first = true;
-        bool linger = false;  // an answer went out before the request was read to its end
         for (;;) {
             if (stopping) break;
             state.busy = false;
@@ -164,14 +162,12 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
                     Response r = ErrorResponse(StyleOfUnparsed(*hparser, buffer),
                                                MakeError(ErrorCode::kBadRequest, "Request header fields too large."));
                     co_await Send(stream, r, false, false, 11);
-                    linger = true;
                 } else if (ec != bhttp::error::end_of_stream && ec != beast::error::timeout &&
                            ec != asio::error::operation_aborted && ec != asio::error::connection_reset &&
                            ec != asio::error::eof && ec != asio::error::bad_descriptor) {
                     Response r = ErrorResponse(StyleOfUnparsed(*hparser, buffer),
                                                MakeError(ErrorCode::kBadRequest, "Malformed HTTP request."));
                     co_await Send(stream, r, false, false, 11);
-                    linger = true;
                 }
                 break;
             }
@@ -189,7 +185,6 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
                                            MakeError(ErrorCode::kBadRequest, "Malformed request target."));
                 Finish(r, req);
                 co_await Send(stream, r, head, false, version);
-                linger = true;
                 break;
             }
             auto match = router.Find(req);
@@ -204,7 +199,6 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
                     req.request_id, AcceptOf(req));
                 Finish(r, req);
                 co_await Send(stream, r, head, false, version);  // the unread body makes the connection unusable
-                linger = true;
                 break;
             }
             if (auto expect = req.headers.Get("Expect"); expect && beast::iequals(*expect, "100-continue")) {
@@ -226,7 +220,6 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
                         match.style, MakeError(ErrorCode::kInternal, "Cannot store the request body."), req.request_id);
                     Finish(r, req);
                     co_await Send(stream, r, head, false, version);
-                    linger = true;
                     break;
                 }
                 auto [bec, bn] = co_await bhttp::async_read(stream, buffer, fparser, kNoThrow);
@@ -255,7 +248,6 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
                                       req.request_id, AcceptOf(req));
                     Finish(r, req);
                     co_await Send(stream, r, head, false, version);
-                    linger = true;
                 } else if (body_ec == bhttp::error::body_limit) {
                     Response r =
                         ErrorResponse(match.style,
@@ -264,7 +256,6 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
                                       req.request_id, AcceptOf(req));
                     Finish(r, req);
                     co_await Send(stream, r, head, false, version);
-                    linger = true;
                 }
                 break;
             }
@@ -277,32 +268,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
             if (!keep_alive) break;
         }
         beast::error_code ignored;
-        if (linger) {
-            state.busy = false;
-            co_await Linger(stream);
-        }
         stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
         stream.close();
-    }
-
-    // After an answer sent before the request was read to its end (413 on the headers, a body
-    // over its limit, a request that does not parse), the client may still be sending. Closing
-    // at once would make the kernel answer those bytes with a reset, and a client that sends its
-    // whole request before reading (most do) would see the reset instead of our answer (RFC 9112
-    // 9.6). So: end our side, then read and drop what comes, for a bounded time and size.
-    asio::awaitable<void> Linger(beast::tcp_stream& stream) {
-        constexpr auto kLingerTime = std::chrono::seconds(5);
-        constexpr std::size_t kLingerBytes = 64 * 1024 * 1024;
-        beast::error_code ignored;
-        stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-        stream.expires_after(kLingerTime);
-        std::vector<char> scratch(16 * 1024);
-        std::size_t dropped = 0;
-        while (dropped < kLingerBytes && !stopping) {
-            auto [ec, n] = co_await stream.async_read_some(asio::buffer(scratch), kNoThrow);
-            if (ec) break;
-            dropped += n;
-        }
     }
 
     // The error shape for a request that did not parse: the service's own when its request line

@@ -228,6 +228,30 @@ TEST_F(ServerClientTest, MalformedRequestIs400) {
     EXPECT_NE(out.find("400"), std::string::npos) << out;
 }
 
+// A body that does not parse is answered, not dropped (tests/e2e/hostile_clients_test.sh).
+TEST_F(ServerClientTest, MalformedChunkedBodyIs400InTheServiceStyle) {
+    StartServer();
+    auto out = RawExchange("POST /compute/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
+    EXPECT_NE(out.find("HTTP/1.1 400"), std::string::npos) << out;
+    EXPECT_NE(out.find("\"badRequest\""), std::string::npos) << out;
+}
+
+// Requests that do not parse still get the error shape of the service their path names.
+TEST_F(ServerClientTest, UnparsedRequestsGetTheStyleOfTheirPath) {
+    StartServer();
+    for (const auto& raw : std::vector<std::string>{
+             std::string("GET /compute/servers/%zz HTTP/1.1\r\nHost: x\r\n\r\n"),                   // bad target
+             std::string("GET /compute/hello HTTP/1.1\r\nX-Auth-Token: \x01\r\n\r\n"),              // bad header value
+             "GET /compute/hello HTTP/1.1\r\nX-Junk: " + std::string(20 * 1024, 'j') + "\r\n\r\n",  // too large
+         }) {
+        auto out = RawExchange(raw);
+        EXPECT_NE(out.find("HTTP/1.1 400"), std::string::npos) << out;
+        EXPECT_NE(out.find("\"badRequest\""), std::string::npos) << raw.substr(0, 60) << ": " << out;
+    }
+    auto other = RawExchange("GET /elsewhere/%zz HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_NE(other.find("{\"error\""), std::string::npos) << other;
+}
+
 TEST_F(ServerClientTest, ExpectContinueIsHonoured) {
     StartServer();
     auto out = RawExchange(

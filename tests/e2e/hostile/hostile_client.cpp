@@ -588,7 +588,11 @@ std::vector<Case> BuildCases(std::uint16_t api,
     for (const auto& t : std::vector<std::string>{std::string(""), std::string("garbage"), std::string(8000, 'A'),
                                                   std::string("\x01\x7f\xfe tab\there"), revoked}) {
         std::string h = t.empty() ? "" : "\r\nX-Auth-Token: " + t;
-        std::string label = t == revoked ? "revoked" : t.empty() ? "no" : t.size() > 100 ? "8000-byte" : t.substr(0, 8);
+        std::string label = t == revoked          ? "revoked"
+                            : t.empty()           ? "no"
+                            : t.size() > 100      ? "8000-byte"
+                            : t.find('\x01') != 0 ? t
+                                                  : "control-character";
         add("nova with " + label + " token", api, "GET " + nova + "/flavors HTTP/1.1\r\nHost: 127.0.0.1" + h, "",
             {400, 401}, Style::kNova);
         add("nova create with " + label + " token", api,
