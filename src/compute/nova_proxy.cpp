@@ -15,6 +15,7 @@
 #include "common/time_format.hpp"
 #include "compute/list_runner.hpp"
 #include "compute/owned_resource.hpp"
+#include "compute/server_create.hpp"
 #include "http/errors.hpp"
 #include "identity/caller.hpp"
 
@@ -72,23 +73,6 @@ http::Response WithVersion(http::Response r, int minor) {
     r.headers.Set("X-OpenStack-Nova-API-Version", MvString(minor));
     r.headers.Set("Vary", "OpenStack-API-Version, X-OpenStack-Nova-API-Version");
     return r;
-}
-
-Result<std::int64_t> CountField(const json& s, const char* key) {
-    if (!s.contains(key)) return std::int64_t{1};
-    const auto& v = s[key];
-    std::int64_t n = 0;
-    if (v.is_number_integer()) {
-        n = v.get<std::int64_t>();
-    } else if (v.is_string()) {
-        auto t = v.get<std::string>();
-        auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
-        if (ec != std::errc() || end != t.data() + t.size()) n = 0;
-    }
-    if (n < 1)
-        return MakeError(ErrorCode::kBadRequest,
-                         std::string("Invalid input for field/attribute ") + key + ". Value: " + v.dump() + ".");
-    return n;
 }
 
 // Fields that only the home agent reads (the server's placement story) live in record.extra.
@@ -274,53 +258,29 @@ asio::awaitable<Result<http::Response>> NovaProxy::Create(http::Request& req) {
     if (!who.ok()) co_return who.error();
     const int mv = MicroversionOr1(req);
     auto parsed = req.JsonBody();
-    if (!parsed.ok() || !parsed->is_object() || !parsed->contains("server") || !(*parsed)["server"].is_object())
+    if (!parsed.ok())
         co_return MakeError(ErrorCode::kBadRequest, "Invalid input for field/attribute server. Value: missing.");
-    json server = (*parsed)["server"];
-    if (!server.contains("name") || !server["name"].is_string() || server["name"].get<std::string>().empty())
-        co_return MakeError(ErrorCode::kBadRequest,
-                            "Invalid input for field/attribute name. 'name' is a required property");
-    if (!server.contains("flavorRef"))
-        co_return MakeError(ErrorCode::kBadRequest,
-                            "Invalid input for field/attribute flavorRef. 'flavorRef' is a required property");
-    if (!server.contains("imageRef") || !server["imageRef"].is_string() ||
-        server["imageRef"].get<std::string>().empty())
-        co_return MakeError(ErrorCode::kBadRequest,
-                            "Booting from volume is not supported by shoal; imageRef is required");
-    if (mv >= 37 && !server.contains("networks"))
-        co_return MakeError(ErrorCode::kBadRequest,
-                            "Invalid input for field/attribute server. 'networks' is a required property");
-    auto min_count = CountField(server, "min_count");
-    if (!min_count.ok()) co_return min_count.error();
-    auto max_count = CountField(server, "max_count");
-    if (!max_count.ok()) co_return max_count.error();
-    if (!server.contains("max_count")) *max_count = *min_count;
-    if (*min_count > *max_count) co_return MakeError(ErrorCode::kBadRequest, "min_count must be <= max_count");
-    if (*max_count > 1000)
-        co_return MakeError(ErrorCode::kForbidden, "Quota exceeded: at most 1000 instances per request");
-
-    const std::string flavor_ref = server["flavorRef"].is_string() ? IdFromHref(server["flavorRef"].get<std::string>())
-                                                                   : server["flavorRef"].dump();
+    auto create = ParseServerCreate(*parsed, mv);
+    if (!create.ok()) co_return create.error();
+    const json& server = create->server;
+    const std::string& flavor_ref = create->flavor_ref;
     auto flavor = co_await FindFlavor(gateway_.SelfId(), who->tenant, flavor_ref);
     if (!flavor.ok()) {
         if (flavor.error().code == ErrorCode::kNotFound)
             co_return MakeError(ErrorCode::kBadRequest, "Flavor " + flavor_ref + " could not be found.");
         co_return flavor.error();
     }
-    const std::string image = IdFromHref(server["imageRef"].get<std::string>());
+    const std::string& image = create->image;
     auto image_rec = co_await state_.GetResource(who->tenant, image);
     if (!image_rec.ok() || image_rec->kind != "image")
         co_return MakeError(ErrorCode::kBadRequest, "Image " + image + " could not be found.");
-    const bool reservation =
-        parsed->value("return_reservation_id", false) || server.value("return_reservation_id", false);
-    server.erase("min_count");
-    server.erase("max_count");
-    server.erase("return_reservation_id");
+    const bool reservation = create->return_reservation_id;
+    const std::int64_t max_count = create->max_count;
 
     const std::string reservation_id = "r-" + NewUuid().substr(0, 8);
     std::string first_id;
-    const std::string name = server["name"].get<std::string>();
-    for (std::int64_t i = 0; i < *max_count; ++i) {
+    const std::string& name = create->name;
+    for (std::int64_t i = 0; i < max_count; ++i) {
         state::ResourceRecord rec;
         rec.id = NewUuid();
         rec.tenant = who->tenant;
@@ -328,7 +288,7 @@ asio::awaitable<Result<http::Response>> NovaProxy::Create(http::Request& req) {
         rec.status = "BUILD";
         rec.created_at = rec.updated_at = UnixMillisNow();
         json one = server;
-        if (*max_count > 1) one["name"] = name + "-" + std::to_string(i + 1);
+        if (max_count > 1) one["name"] = name + "-" + std::to_string(i + 1);
         rec.extra = json{{"request", one},
                          {"microversion", mv},
                          {"flavor", flavor->name},

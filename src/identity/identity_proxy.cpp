@@ -119,22 +119,10 @@ asio::awaitable<Result<http::Response>> IdentityProxy::Forward(Kind kind, http::
         out.body = std::move(in.body);  // not JSON: passed on as it came
     } else {
         const json original = doc;
-        if (ok && doc.is_object()) {
-            json* catalog = nullptr;
-            if (kind == Kind::kCatalog && doc.contains("catalog")) catalog = &doc["catalog"];
-            if ((kind == Kind::kIssue || kind == Kind::kValidate) && doc.contains("token") &&
-                doc["token"].is_object() && doc["token"].contains("catalog"))
-                catalog = &doc["token"]["catalog"];
-            if (catalog) {
-                // Only present when the client wanted it (nocatalog, unscoped tokens): never added.
-                std::string region = options_.catalog.region;
-                if (region.empty()) region = CatalogRegion(*catalog);
-                if (region.empty()) region = "RegionOne";
-                *catalog = AgentCatalog(options_.catalog, AgentBase(req), region);
-                ++stats_.catalogs;
-            }
-        }
-        RewriteLinks(doc, idp_identity_, agent_identity);
+        CatalogAt at = CatalogAt::kNone;
+        if (ok && kind == Kind::kCatalog) at = CatalogAt::kCatalog;
+        if (ok && (kind == Kind::kIssue || kind == Kind::kValidate)) at = CatalogAt::kToken;
+        if (RewriteAnswer(doc, at, options_.catalog, AgentBase(req), idp_identity_, agent_identity)) ++stats_.catalogs;
         // Untouched bodies (errors, most of all) go back byte for byte.
         out.body = doc == original ? std::move(in.body) : http::DumpJson(doc);
     }

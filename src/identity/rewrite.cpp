@@ -137,4 +137,27 @@ void RewriteLinks(json& doc, std::string_view idp_identity, std::string_view age
     }
 }
 
+bool RewriteAnswer(json& doc,
+                   CatalogAt at,
+                   const CatalogOptions& options,
+                   std::string_view agent_base,
+                   std::string_view idp_identity,
+                   std::string_view agent_identity) {
+    json* catalog = nullptr;
+    if (doc.is_object()) {
+        if (at == CatalogAt::kCatalog && doc.contains("catalog")) catalog = &doc["catalog"];
+        if (at == CatalogAt::kToken && doc.contains("token") && doc["token"].is_object() &&
+            doc["token"].contains("catalog"))
+            catalog = &doc["token"]["catalog"];
+    }
+    if (catalog) {
+        std::string region = options.region;
+        if (region.empty()) region = CatalogRegion(*catalog);
+        if (region.empty()) region = "RegionOne";
+        *catalog = AgentCatalog(options, agent_base, region);
+    }
+    RewriteLinks(doc, idp_identity, agent_identity);
+    return catalog != nullptr;
+}
+
 }  // namespace shoal::identity

@@ -42,4 +42,19 @@ std::string RewriteUrl(std::string_view url, std::string_view idp_identity, std:
 // role-assignment links), the only place Keystone puts its own URLs in bodies.
 void RewriteLinks(nlohmann::json& doc, std::string_view idp_identity, std::string_view agent_identity);
 
+// Where a successful Keystone answer carries the catalog the agent replaces: nowhere (most
+// answers, and every error), "catalog" (GET /auth/catalog) or "token.catalog" (issue, validate).
+enum class CatalogAt { kNone, kCatalog, kToken };
+
+// A Keystone answer body as the agent's identity proxy hands it on: its catalog, where `at` says
+// and only if present (never added: nocatalog and unscoped tokens have none), becomes the agent's
+// AgentCatalog(options, agent_base, region), the region being options.region, else the IdP's, else
+// "RegionOne"; then RewriteLinks. True when a catalog was replaced.
+bool RewriteAnswer(nlohmann::json& doc,
+                   CatalogAt at,
+                   const CatalogOptions& options,
+                   std::string_view agent_base,
+                   std::string_view idp_identity,
+                   std::string_view agent_identity);
+
 }  // namespace shoal::identity

@@ -16,6 +16,7 @@
 #include "compute/owned_resource.hpp"
 #include "http/errors.hpp"
 #include "identity/caller.hpp"
+#include "image/image_create.hpp"
 
 namespace shoal::image {
 namespace {
@@ -127,22 +128,21 @@ asio::awaitable<Result<http::Response>> GlanceProxy::Create(http::Request& req) 
     auto who = identity::CallerOf(req);
     if (!who.ok()) co_return who.error();
     auto body = req.JsonBody();
-    if (!body.ok() || !body->is_object())
-        co_return MakeError(ErrorCode::kBadRequest, "Body must be a JSON object describing the image");
+    if (!body.ok()) co_return MakeError(ErrorCode::kBadRequest, "Body must be a JSON object describing the image");
+    auto create = ParseImageCreate(*body);
+    if (!create.ok()) co_return create.error();
     std::string id;
-    if (body->contains("id")) {
-        if (!(*body)["id"].is_string() || !IsUuid((*body)["id"].get<std::string>()))
-            co_return MakeError(ErrorCode::kBadRequest, "Invalid id: must be a UUID");
-        id = (*body)["id"].get<std::string>();
+    if (create->id) {
+        id = *create->id;
         if (co_await state_.GetResource(who->tenant, id))
             co_return MakeError(ErrorCode::kConflict, "Image with identifier " + id + " already exists!");
     } else {
         id = NewUuid();
     }
-    (*body)["id"] = id;
+    create->body["id"] = id;
     const std::string home = gateway_.SelfId();
     CloudletCall call(Service::kImage, http::Method::kPost, "/v2/images");
-    call.body = http::DumpJson(*body);
+    call.body = http::DumpJson(create->body);
     auto answer = co_await gateway_.Call(home, who->tenant, call);
     if (!answer.ok()) co_return answer.error();
     if (answer->status != 201) co_return cloudlet::RelayAnswer(*answer);
