@@ -74,6 +74,10 @@ std::optional<SystemTime> ParseIso8601(std::string_view s) {
     tm.tm_sec = sec;
     std::time_t tt = timegm(&tm);
     if (tt == static_cast<std::time_t>(-1)) return std::nullopt;
+    // system_clock counts nanoseconds: about 1678 to 2261. Beyond, from_time_t overflows.
+    constexpr auto kMaxSeconds =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::duration::max()).count() - 1;
+    if (tt > kMaxSeconds || tt < -kMaxSeconds) return std::nullopt;
     return std::chrono::system_clock::from_time_t(tt) + std::chrono::microseconds(micros);
 }
 

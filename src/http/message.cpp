@@ -168,12 +168,20 @@ Result<Url> ParseUrl(std::string_view s) {
     Url url;
     url.host = parsed->host();
     if (url.host.empty()) return MakeError(ErrorCode::kBadRequest, "URL without a host: " + std::string(s));
+    // No host name or address needs percent-encoding; decoded, "a%2Fb" would be another URL's
+    // host and path once put back into one (Origin()).
+    if (std::string(parsed->encoded_host()).find('%') != std::string::npos)
+        return MakeError(ErrorCode::kBadRequest, "Invalid host in URL: " + std::string(s));
     if (parsed->has_port()) {
         auto port = parsed->port_number();
         if (port == 0) return MakeError(ErrorCode::kBadRequest, "Invalid port in URL: " + std::string(s));
         url.port = port;
     }
     url.target = parsed->encoded_path();
+    // Boost.URL 1.81 reads "http://127.0.0.10.0.1:80/x" as host 127.0.0.10 and the path
+    // ".0.1:80/x"; after an authority, RFC 3986 allows only an empty path or one starting "/".
+    if (!url.target.empty() && url.target.front() != '/')
+        return MakeError(ErrorCode::kBadRequest, "Invalid URL: " + std::string(s));
     if (url.target.empty()) url.target = "/";
     if (parsed->has_query()) {
         url.target += "?";
