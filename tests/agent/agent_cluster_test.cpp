@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 
@@ -68,12 +69,20 @@ protected:
         a.process.Start({SHOAL_BINARY, "agent", "--config", a.config_path, "--log-level", "warn"},
                         (dir_.Path() / (a.id + ".log")).string());
         auto lines = a.process.ReadUntil("ready", std::chrono::seconds(120));
-        ASSERT_TRUE(lines) << a.id << " did not start; see " << (dir_.Path() / (a.id + ".log"));
+        if (!lines) {
+            // The temp dir goes with the test: show the log in the failure, as CI keeps no files.
+            std::ifstream log(dir_.Path() / (a.id + ".log"));
+            const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+            FAIL() << a.id << " did not start; its log:\n" << text.substr(text.size() > 4000 ? text.size() - 4000 : 0);
+        }
         ASSERT_FALSE(lines->empty());
         EXPECT_EQ(lines->front(), "agent " + a.id + " a2a " + a.address);
     }
     void LaunchAll() {
-        for (auto& a : agents_) Launch(*a);
+        for (auto& a : agents_) {
+            Launch(*a);
+            if (HasFatalFailure()) return;
+        }
     }
     std::vector<AgentProcess*> Live() {
         std::vector<AgentProcess*> live;
@@ -140,8 +149,8 @@ protected:
 
 TEST_F(AgentProcessTest, SixteenAgentsFormOneOverlayLoseFourToSigkillAndARestartedOneRejoins) {
     Configure(16, json());
-    LaunchAll();
-    ExpectConverges(std::chrono::seconds(120));
+    ASSERT_NO_FATAL_FAILURE(LaunchAll());
+    ASSERT_NO_FATAL_FAILURE(ExpectConverges(std::chrono::seconds(120)));
 
     // What an operator runs: every member's status, through the CLI.
     ChildProcess cli;
@@ -155,10 +164,10 @@ TEST_F(AgentProcessTest, SixteenAgentsFormOneOverlayLoseFourToSigkillAndARestart
     for (const auto& s : all) EXPECT_FALSE(s["overlay"]["view"].empty()) << s.dump();
 
     for (int victim : {3, 7, 11, 14}) agents_[victim]->process.Kill(SIGKILL);
-    ExpectConverges(std::chrono::seconds(120));
+    ASSERT_NO_FATAL_FAILURE(ExpectConverges(std::chrono::seconds(120)));
 
-    Launch(*agents_[7]);
-    ExpectConverges(std::chrono::seconds(120));
+    ASSERT_NO_FATAL_FAILURE(Launch(*agents_[7]));
+    ASSERT_NO_FATAL_FAILURE(ExpectConverges(std::chrono::seconds(120)));
     auto restarted = Call(agents_[7]->address, http::Method::kGet, "/a2a/v1/status");
     ASSERT_TRUE(restarted.ok());
     EXPECT_EQ((*restarted)["overlay"]["members"].size(), 13u);
@@ -168,8 +177,8 @@ TEST_F(AgentProcessTest, ATenantsRequestsFollowItsHomeAndTheNewHomeFindsTheMapIn
     shoal::testing::EtcdServer etcd;
     etcd.Start();
     Configure(6, json{{"backend", "etcd"}, {"endpoints", {etcd.Endpoint()}}, {"prefix", "/shoal-test/"}});
-    LaunchAll();
-    ExpectConverges(std::chrono::seconds(120));
+    ASSERT_NO_FATAL_FAILURE(LaunchAll());
+    ASSERT_NO_FATAL_FAILURE(ExpectConverges(std::chrono::seconds(120)));
 
     const std::string tenant = "3f1c0b6e9a2d4e7f8b5a6c7d8e9f0a1b";
     auto HomeSeenBy = [&](AgentProcess& a) {
@@ -193,7 +202,7 @@ TEST_F(AgentProcessTest, ATenantsRequestsFollowItsHomeAndTheNewHomeFindsTheMapIn
         if (a->id == home) old_home = a.get();
     ASSERT_NE(old_home, nullptr);
     old_home->process.Kill(SIGKILL);
-    ExpectConverges(std::chrono::seconds(120));
+    ASSERT_NO_FATAL_FAILURE(ExpectConverges(std::chrono::seconds(120)));
 
     const std::string new_home = HomeSeenBy(*Live().front());
     ASSERT_NE(new_home, home);

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <ctime>
 #include <filesystem>
 #include <optional>
 #include <stdexcept>
@@ -142,22 +143,27 @@ private:
     int exit_status_ = 0;
 };
 
-// A port the kernel just handed out on 127.0.0.1 and that nothing listens on now.
+// A port on 127.0.0.1 that nothing listens on now, drawn from below the kernel's ephemeral range
+// (net.ipv4.ip_local_port_range, 32768 up by default): a port the kernel hands out itself could be
+// taken by any outgoing connection before the test's process binds it, and tests running beside
+// this one open thousands of them (e2e_hostile_clients).
 inline std::uint16_t FreePort() {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) throw std::runtime_error("socket failed");
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof addr;
-    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    static std::uint32_t state =
+        static_cast<std::uint32_t>(getpid()) * 2654435761u ^ static_cast<std::uint32_t>(time(nullptr));
+    for (int attempt = 0; attempt < 1000; ++attempt) {
+        state = state * 1664525u + 1013904223u;  // test-only spread of picks, not a secret
+        const auto port = static_cast<std::uint16_t>(20000 + (state >> 8) % 12000);
+        const int fd = socket(AF_INET, SOCK_STREAM, 0);
+        if (fd < 0) throw std::runtime_error("socket failed");
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        addr.sin_port = htons(port);
+        const bool bound = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
         close(fd);
-        throw std::runtime_error("bind failed");
+        if (bound) return port;
     }
-    close(fd);
-    return ntohs(addr.sin_port);
+    throw std::runtime_error("no free port in 20000-31999");
 }
 
 // A fresh directory under the system temp dir, removed with the object.
