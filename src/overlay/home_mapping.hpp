@@ -82,11 +82,19 @@ const P* RendezvousOwner(std::string_view tenant, const std::vector<P>& members)
     return best;
 }
 
-// Which agent is a tenant's home (the paper's home-agent mapping). The configured static table
-// wins when its agent is a member; a tenant without a static entry, or whose static agent is not
-// a member (down, or never joined), goes to the rendezvous owner over the members. So a dead
-// static home fails over like any other tenant, and gets its tenants back once it is a member
-// again.
+// What a static table entry means while its agent is not a member (config `mapping.mode`).
+enum class StaticRule {
+    // "dynamic": the entry wins while its agent is a member; otherwise the tenant goes to the
+    // rendezvous owner like any other, and comes back once the agent is a member again.
+    kWhileMember,
+    // "static" (the paper's configured mapping): the entry decides, member or not; a tenant whose
+    // static home is down has no home until it is back (nothing else may serve its map).
+    kAlways,
+};
+
+// Which agent is a tenant's home (the paper's home-agent mapping), the one rule every agent
+// applies: the static table's entry as StaticRule says, else (no entry, or kWhileMember with the
+// entry's agent not a member) the rendezvous owner over the members.
 //
 // Lookups are cached per tenant. The cache holds member indices and is dropped whenever the
 // membership generation changes, so a hit is one hash-map probe and a miss costs O(N) weight
@@ -97,27 +105,37 @@ public:
     using Id = decltype(P::id);
 
     explicit BasicHomeMapping(std::vector<std::pair<std::string, Id>> static_table = {},
+                              StaticRule rule = StaticRule::kWhileMember,
                               std::size_t max_cached = std::size_t{1} << 16)
-        : max_cached_(max_cached) {
+        : rule_(rule), max_cached_(max_cached) {
         for (auto& [tenant, agent] : static_table) static_.insert_or_assign(std::move(tenant), std::move(agent));
     }
 
-    // `members` sorted by id, with the generation it belongs to (Membership::Members() and
-    // Membership::Generation()). nullptr when there are no members. The pointer lives as long as
-    // `members` is unchanged.
+    // The member that is the tenant's home. `members` sorted by id, with the generation it
+    // belongs to (Membership::Members() and Membership::Generation()). nullptr when there are no
+    // members, or (kAlways) when the tenant's static home is not a member: StaticHome() names it.
+    // The pointer lives as long as `members` is unchanged.
     const P* Owner(std::string_view tenant, const std::vector<P>& members, std::uint64_t generation) {
         if (members.empty()) return nullptr;
         if (generation != generation_ || members.size() != member_hashes_.size()) Reset(members, generation);
-        if (auto it = cache_.find(tenant); it != cache_.end()) return &members[it->second];
+        if (auto it = cache_.find(tenant); it != cache_.end())
+            return it->second == kNotAMember ? nullptr : &members[it->second];
         const std::size_t index = Compute(tenant, members);
         if (cache_.size() >= max_cached_) cache_.clear();
-        cache_.emplace(std::string(tenant), static_cast<std::uint32_t>(index));
-        return &members[index];
+        const auto slot = index == kNoOwner ? kNotAMember : static_cast<std::uint32_t>(index);
+        cache_.emplace(std::string(tenant), slot);
+        return slot == kNotAMember ? nullptr : &members[index];
     }
     // With anything that has Members() and Generation(), e.g. BasicMembership<P>.
     template <class Membership>
     const P* Owner(std::string_view tenant, const Membership& membership) {
         return Owner(tenant, membership.Members(), membership.Generation());
+    }
+
+    // The tenant's static table entry, nullptr when it has none.
+    const Id* StaticHome(std::string_view tenant) const {
+        auto it = static_.find(tenant);
+        return it == static_.end() ? nullptr : &it->second;
     }
 
     std::size_t CacheSize() const { return cache_.size(); }
@@ -140,14 +158,18 @@ private:
             auto pos = std::lower_bound(members.begin(), members.end(), it->second,
                                         [](const P& m, const Id& id) { return m.id < id; });
             if (pos != members.end() && pos->id == it->second) return static_cast<std::size_t>(pos - members.begin());
+            if (rule_ == StaticRule::kAlways) return kNoOwner;
         }
         return RendezvousIndex(StableHash(tenant), member_hashes_);
     }
+
+    static constexpr std::uint32_t kNotAMember = static_cast<std::uint32_t>(-1);
 
     std::unordered_map<std::string, Id, StringHash, std::equal_to<>> static_;
     std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> cache_;
     std::vector<std::uint64_t> member_hashes_;
     std::uint64_t generation_ = static_cast<std::uint64_t>(-1);
+    StaticRule rule_;
     std::size_t max_cached_;
 };
 

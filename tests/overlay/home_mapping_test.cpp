@@ -111,6 +111,26 @@ TEST(HomeMappingTest, StaticTableWinsWhileItsAgentIsAMember) {
     EXPECT_EQ(mapping.Owner("acme", members, 3)->id, configured);
 }
 
+TEST(HomeMappingTest, StaticModeKeepsTheConfiguredHomeWhileItIsDown) {
+    auto members = Agents(16);
+    const std::string rendezvous_home = RendezvousOwner("acme", members)->id.str();
+    const PeerId configured(rendezvous_home == "agent-3" ? "agent-4" : "agent-3");
+    HomeMapping mapping({{"acme", configured}}, StaticRule::kAlways);
+    EXPECT_EQ(mapping.Owner("acme", members, 1)->id, configured);
+    ASSERT_NE(mapping.StaticHome("acme"), nullptr);
+    EXPECT_EQ(*mapping.StaticHome("acme"), configured);
+    EXPECT_EQ(mapping.StaticHome("other"), nullptr);
+
+    // The configured agent left: no member is acme's home (nothing else may serve its map),
+    // while a tenant without an entry still goes to its rendezvous owner.
+    std::erase_if(members, [&](const auto& m) { return m.id == configured; });
+    EXPECT_EQ(mapping.Owner("acme", members, 2), nullptr);
+    EXPECT_EQ(mapping.Owner("acme", members, 2), nullptr) << "cached";
+    EXPECT_EQ(mapping.Owner("other", members, 2)->id, RendezvousOwner("other", members)->id);
+    members = Agents(16);
+    EXPECT_EQ(mapping.Owner("acme", members, 3)->id, configured);
+}
+
 TEST(HomeMappingTest, CacheFollowsTheMembershipGeneration) {
     Rng rng(1);
     Membership membership(Agent(0), 1, {}, rng);
