@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstdint>
 
+#include "common/crypto.hpp"
 #include "common/secure_random.hpp"
 
 namespace shoal {
@@ -19,31 +20,20 @@ std::array<std::uint8_t, 16> RandomBytes() {
     return b;
 }
 
-constexpr char kHex[] = "0123456789abcdef";
-
 }  // namespace
 
+std::string UuidText(std::span<const std::uint8_t, 16> bytes) {
+    std::string hex = HexEncode(bytes);
+    return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" +
+           hex.substr(20);
+}
+
 std::string NewUuid() {
-    auto b = RandomBytes();
-    std::string s;
-    s.reserve(36);
-    for (int i = 0; i < 16; ++i) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) s.push_back('-');
-        s.push_back(kHex[b[i] >> 4]);
-        s.push_back(kHex[b[i] & 0xf]);
-    }
-    return s;
+    return UuidText(RandomBytes());
 }
 
 std::string NewHexId() {
-    auto b = RandomBytes();
-    std::string s;
-    s.reserve(32);
-    for (auto byte : b) {
-        s.push_back(kHex[byte >> 4]);
-        s.push_back(kHex[byte & 0xf]);
-    }
-    return s;
+    return HexEncode(RandomBytes());
 }
 
 bool IsUuid(std::string_view s, bool allow_hex32) {

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <vector>
 
+#include "common/crypto.hpp"
+
 namespace shoal {
 
 void SecureRandomBytes(std::span<std::uint8_t> out) {
@@ -22,16 +24,9 @@ void SecureRandomBytes(std::span<std::uint8_t> out) {
 }
 
 std::string SecureRandomHex(std::size_t bytes) {
-    static constexpr char kHex[] = "0123456789abcdef";
     std::vector<std::uint8_t> raw(bytes);
     SecureRandomBytes(raw);
-    std::string s;
-    s.reserve(2 * bytes);
-    for (auto b : raw) {
-        s.push_back(kHex[b >> 4]);
-        s.push_back(kHex[b & 0xf]);
-    }
-    return s;
+    return HexEncode(raw);
 }
 
 std::string SecureRandomString(std::size_t length, std::string_view alphabet) {
