@@ -11,7 +11,6 @@
 #include "a2a/request_signer.hpp"
 #include "agent/agent_cloudlets.hpp"
 #include "agent/api_gateway.hpp"
-#include "agent/home_agent.hpp"
 #include "agent/peer_sampler.hpp"
 #include "cloudlet/cloudlet_client.hpp"
 #include "common/time_format.hpp"
@@ -76,7 +75,6 @@ struct Agent::Impl {
     http::Router router;
     std::unique_ptr<http::Server> server;
     std::unique_ptr<PeerSampler> sampler;
-    std::unique_ptr<HomeAgent> home;
     std::unique_ptr<overlay::HomeMapping> mapping;
     std::unique_ptr<AgentCloudlets> cloudlets;
     // The OpenStack-facing side (config "api"): its own router and port.
@@ -91,19 +89,13 @@ struct Agent::Impl {
     std::string address;
     bool started = false;
 
+    // The rule itself is overlay::HomeMapping's; a static home that is not a member comes back
+    // with no address, so that the gateway answers 503 instead of serving the map elsewhere.
     overlay::PeerDescriptor HomeOf(const std::string& tenant) {
         const auto& members = sampler->Members();
-        if (config.mapping.mode == MappingMode::kStatic) {
-            // The paper's configured mapping: the table decides, alive or not.
-            if (auto it = config.mapping.table.find(tenant); it != config.mapping.table.end()) {
-                for (const auto& m : members.Members()) {
-                    if (m.id.str() == it->second) return m;
-                }
-                return overlay::PeerDescriptor{overlay::PeerId(it->second), {}, 0};
-            }
-        }
-        const auto* owner = mapping->Owner(tenant, members);
-        return owner ? *owner : sampler->Self();
+        if (const auto* owner = mapping->Owner(tenant, members)) return *owner;
+        if (const auto* id = mapping->StaticHome(tenant)) return overlay::PeerDescriptor{*id, {}, 0};
+        return sampler->Self();
     }
 
     void AddRoutes() {
@@ -121,7 +113,14 @@ struct Agent::Impl {
         router.AddSync(http::Method::kGet, "/a2a/v1/status", [this](http::Request&) -> Result<http::Response> {
             return http::Response::Json(200, Status());
         });
-        home->AddRoutes(router);
+        // For operators and tests: the home this agent's ApiGateway routes the tenant to.
+        router.AddSync(http::Method::kGet, "/a2a/v1/tenants/{tenant}/home",
+                       [this](http::Request& request) -> Result<http::Response> {
+                           const auto home = HomeOf(request.Param("tenant"));
+                           return http::Response::Json(
+                               200, json{{"tenant", request.Param("tenant")},
+                                         {"home", {{"id", home.id.str()}, {"address", home.address}}}});
+                       });
     }
 
     Result<Ok> StartApi() {
@@ -180,9 +179,7 @@ struct Agent::Impl {
             {"state", store ? store->Describe() : ""},
             {"mapping",
              {{"mode", config.mapping.mode == MappingMode::kStatic ? "static" : "dynamic"},
-              {"static_entries", config.mapping.table.size()},
-              {"requests_served", home ? home->Served() : 0},
-              {"requests_forwarded", home ? home->Forwarded() : 0}}},
+              {"static_entries", config.mapping.table.size()}}},
             {"overlay", sampler ? sampler->Status() : json::object()},
             {"a2a", {{"accepted", verifier.Accepted()}, {"refused", std::move(refused)}}},
             {"api", ApiStatus()},
@@ -253,11 +250,11 @@ Result<Ok> Agent::Start() {
     overlay::PeerDescriptor self{overlay::PeerId(i.config.id), i.address, 0};
     i.sampler = std::make_unique<PeerSampler>(i.executor, i.peers, self, static_cast<std::uint64_t>(UnixMillisNow()),
                                               i.config.overlay, i.config.seeds, std::random_device{}());
-    i.home = std::make_unique<HomeAgent>(
-        i.config.id, [&i](const std::string& tenant) { return i.HomeOf(tenant); }, i.peers, *i.state);
     std::vector<std::pair<std::string, overlay::PeerId>> table;
     for (const auto& [tenant, agent_id] : i.config.mapping.table) table.emplace_back(tenant, overlay::PeerId(agent_id));
-    i.mapping = std::make_unique<overlay::HomeMapping>(std::move(table));
+    i.mapping = std::make_unique<overlay::HomeMapping>(std::move(table), i.config.mapping.mode == MappingMode::kStatic
+                                                                             ? overlay::StaticRule::kAlways
+                                                                             : overlay::StaticRule::kWhileMember);
     i.cloudlets = std::make_unique<AgentCloudlets>(i.config.id, *i.cloudlet_client, i.peers, *i.sampler, i.ledger);
     i.AddRoutes();
     if (i.config.api) {

@@ -61,8 +61,9 @@ public:
     const http::Router& A2aRouter() const;
     const http::Router& ApiRouter() const;
 
-    // The tenant's home agent as this agent sees it: the static table's entry while that agent
-    // is a member, else the rendezvous-hash winner over the live members.
+    // The tenant's home agent as this agent sees it (overlay::HomeMapping's rule over its member
+    // list), as the ApiGateway routes the tenant's requests; in static mode, a configured home
+    // that is not a member comes back with an empty address.
     overlay::PeerDescriptor HomeOf(const std::string& tenant);
     nlohmann::json Status();
 

@@ -290,24 +290,6 @@ asio::awaitable<Result<json>> PeerSampler::OnMessage(json message) {
     co_return WithGossip(std::move(answer));
 }
 
-std::vector<overlay::PeerDescriptor> PeerSampler::Sample(std::size_t k) {
-    auto out = cyclon_.Sample(k);
-    if (out.size() >= k) return out;
-    std::vector<overlay::PeerDescriptor> extra;
-    for (const auto& m : membership_.Members()) {
-        if (m.id == Self().id) continue;
-        if (std::any_of(out.begin(), out.end(), [&](const auto& p) { return p.id == m.id; })) continue;
-        extra.push_back(m);
-    }
-    rng_.Shuffle(extra.begin(), extra.end());
-    for (auto& p : extra) {
-        if (out.size() >= k) break;
-        p.age = 0;
-        out.push_back(std::move(p));
-    }
-    return out;
-}
-
 json PeerSampler::Status() const {
     json view = json::array();
     for (const auto& p : cyclon_.View()) view.push_back(overlay::ToJson(p));

@@ -24,8 +24,8 @@ namespace shoal::agent {
 // overlay::Membership for the full member list): once per period it starts a shuffle over A2A,
 // feeds answers and failures back, forwards join walks, and joins again through a seed when
 // nobody has contacted it for a while (a restarted agent, or one cut off by a mass failure).
-// It is also the peer sampling service the scheduler uses. Single-threaded: everything runs on
-// the agent's executor.
+// Placement does not sample the view: AgentCloudlets::Candidates draws from the member list
+// (docs/compute.md). Single-threaded: everything runs on the agent's executor.
 class PeerSampler {
 public:
     struct Counters {
@@ -55,10 +55,6 @@ public:
     void Start();
     // Stops the loop; messages in flight finish or time out on their own.
     void Stop();
-
-    // Peer sampling service: up to k distinct live peers (never self), uniformly from the view,
-    // topped up from the member list when the view has fewer than k.
-    std::vector<overlay::PeerDescriptor> Sample(std::size_t k);
 
     // The A2A route's body: one overlay message in, its answer out.
     boost::asio::awaitable<Result<nlohmann::json>> OnMessage(nlohmann::json message);

@@ -107,24 +107,6 @@ TEST_F(AgentClusterTest, AgentsJoiningThroughOneSeedFormOneOverlayAndAgreeOnMemb
     for (const auto& [id, a] : agents_) EXPECT_LE(a->Overlay().View().View().size(), 4u) << id;
 }
 
-TEST_F(AgentClusterTest, SampleReturnsDistinctLivePeersNeverSelf) {
-    StartAgents(6);
-    ASSERT_TRUE(RunUntil(io_, [&] { return AllAgreeOnMembers(); }));
-    auto& a = *agents_.at("agent-3");
-    for (int round = 0; round < 20; ++round) {
-        auto sample = a.Overlay().Sample(5);  // more than the view holds: topped up from members
-        ASSERT_EQ(sample.size(), 5u);
-        std::set<std::string> ids;
-        for (const auto& p : sample) {
-            EXPECT_NE(p.id.str(), "agent-3");
-            EXPECT_TRUE(agents_.contains(p.id.str())) << p.id;
-            ids.insert(p.id.str());
-        }
-        EXPECT_EQ(ids.size(), 5u);
-    }
-    EXPECT_EQ(a.Overlay().Sample(50).size(), 5u);
-}
-
 TEST_F(AgentClusterTest, StoppedAgentsLeaveEveryViewAndMemberListAndARestartedOneRejoins) {
     StartAgents(8);
     ASSERT_TRUE(RunUntil(io_, [&] { return AllAgreeOnMembers() && ViewsConnected(); }));
@@ -146,23 +128,22 @@ TEST_F(AgentClusterTest, StoppedAgentsLeaveEveryViewAndMemberListAndARestartedOn
     }
 }
 
-TEST_F(AgentClusterTest, ATenantRequestSentToAnyAgentReachesTheSameHome) {
+// The home each agent's ApiGateway routes a tenant to (Agent::HomeOf), and what an operator
+// reads at GET /a2a/v1/tenants/{tenant}/home: the same agent, whichever agent is asked.
+TEST_F(AgentClusterTest, EveryAgentRoutesATenantToTheSameHomeAndSaysSo) {
     StartAgents(6);
     ASSERT_TRUE(RunUntil(io_, [&] { return AllAgreeOnMembers(); }));
     const std::string tenant = "tenant-7f3a";
-    const std::string home = agents_.begin()->second->HomeOf(tenant).id.str();
+    const auto home = agents_.begin()->second->HomeOf(tenant);
+    ASSERT_TRUE(agents_.contains(home.id.str()));
+    EXPECT_EQ(home.address, agents_.at(home.id.str())->Address());
     for (const auto& [id, a] : agents_) {
-        EXPECT_EQ(a->HomeOf(tenant).id.str(), home) << id;
-        auto created = Call(a->Address(), http::Method::kPost, "/a2a/v1/tenants/" + tenant + "/resources",
-                            json{{"resource", {{"kind", "server"}, {"cloudlet", id}, {"cloudlet_id", "vm-" + id}}}});
-        ASSERT_TRUE(created.ok()) << created.error().message;
-        EXPECT_EQ((*created)["served_by"], home) << "sent to " << id;
-    }
-    for (const auto& [id, a] : agents_) {
-        auto listed = Call(a->Address(), http::Method::kGet, "/a2a/v1/tenants/" + tenant + "/resources");
-        ASSERT_TRUE(listed.ok()) << listed.error().message;
-        EXPECT_EQ((*listed)["served_by"], home);
-        EXPECT_EQ((*listed)["resources"].size(), agents_.size());
+        EXPECT_EQ(a->HomeOf(tenant).id, home.id) << id;
+        auto said = Call(a->Address(), http::Method::kGet, "/a2a/v1/tenants/" + tenant + "/home");
+        ASSERT_TRUE(said.ok()) << said.error().message;
+        EXPECT_EQ((*said)["tenant"], tenant);
+        EXPECT_EQ((*said)["home"]["id"], home.id.str()) << "asked " << id;
+        EXPECT_EQ((*said)["home"]["address"], home.address) << "asked " << id;
     }
     // Tenants spread over the agents.
     std::set<std::string> homes;
@@ -170,20 +151,30 @@ TEST_F(AgentClusterTest, ATenantRequestSentToAnyAgentReachesTheSameHome) {
     EXPECT_EQ(homes.size(), agents_.size());
 }
 
-TEST_F(AgentClusterTest, BadResourceBodiesAreRefusedWithAClearError) {
-    StartAgents(1);
-    const auto address = agents_.begin()->second->Address();
-    auto no_kind =
-        Call(address, http::Method::kPost, "/a2a/v1/tenants/t1/resources", json{{"resource", json::object()}});
-    ASSERT_FALSE(no_kind.ok());
-    EXPECT_EQ(no_kind.error().code, ErrorCode::kBadRequest);
-    EXPECT_NE(no_kind.error().message.find("kind"), std::string::npos) << no_kind.error().message;
-    auto wrong = Call(address, http::Method::kPost, "/a2a/v1/tenants/t1/resources", json{{"resource", 5}});
-    ASSERT_FALSE(wrong.ok());
-    EXPECT_EQ(wrong.error().code, ErrorCode::kBadRequest);
-    auto missing = Call(address, http::Method::kGet, "/a2a/v1/tenants/t1/resources/nope");
-    ASSERT_FALSE(missing.ok());
-    EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+// Static mode: the configured home decides, member or not; while it is down the tenant has no
+// address to be routed to (the gateway answers 503), and nobody else takes its map.
+TEST_F(AgentClusterTest, AStaticHomeThatIsDownStaysTheHome) {
+    for (const std::string id : {"agent-0", "agent-1", "agent-2"}) {
+        std::vector<std::string> seeds;
+        if (!agents_.empty()) seeds.push_back(agents_.begin()->second->Address());
+        auto c = TestAgentConfig(id, seeds);
+        c.mapping.mode = MappingMode::kStatic;
+        c.mapping.table = {{"acme", "agent-2"}};
+        agents_[id] = std::make_unique<Agent>(io_.get_executor(), c);
+        ASSERT_TRUE(agents_[id]->Start().ok());
+    }
+    ASSERT_TRUE(RunUntil(io_, [&] { return AllAgreeOnMembers(); }));
+    EXPECT_EQ(agents_.at("agent-0")->HomeOf("acme").address, agents_.at("agent-2")->Address());
+    StopAgent("agent-2");
+    ASSERT_TRUE(RunUntil(io_, [&] { return !AnyViewOrListHolds("agent-2"); }));
+    for (const std::string id : {"agent-0", "agent-1"}) {
+        auto said = Call(agents_.at(id)->Address(), http::Method::kGet, "/a2a/v1/tenants/acme/home");
+        ASSERT_TRUE(said.ok()) << said.error().message;
+        EXPECT_EQ((*said)["home"]["id"], "agent-2") << id;
+        EXPECT_EQ((*said)["home"]["address"], "") << id;
+    }
+    // A tenant without an entry still has a live home.
+    EXPECT_FALSE(agents_.at("agent-0")->HomeOf("other").address.empty());
 }
 
 TEST_F(AgentClusterTest, LoadReportsTheCloudletsFreeMemoryAndAnUnreachableCloudletIs503) {
@@ -249,10 +240,10 @@ TEST_F(A2aAuthTest, RequestsSignedWithAnotherSecretAreRefusedAsForged) {
     a2a::SignRequest(request, "some-other-cluster-secret", "intruder", std::chrono::system_clock::now());
     EXPECT_EQ(Send(std::move(request)).status, 401);
     // A tampered body under a valid signature is forged too.
-    auto tampered = shoal::testing::MakeRequest(http::Method::kPost, "/a2a/v1/tenants/t/resources",
-                                                R"({"resource":{"kind":"server"}})");
+    auto tampered =
+        shoal::testing::MakeRequest(http::Method::kPost, "/a2a/v1/overlay", R"({"type":"membership.ping"})");
     a2a::SignRequest(tampered, kClusterSecret, "agent-x", std::chrono::system_clock::now());
-    tampered.body = R"({"resource":{"kind":"image"}})";
+    tampered.body = R"({"type":"membership.sync"})";
     EXPECT_EQ(Send(std::move(tampered)).status, 401);
     EXPECT_EQ(Verifier().Refused(a2a::Rejection::kForged), 2u);
 }
