@@ -69,6 +69,7 @@ struct BuildProgress {
 // id of the agent that stands beside it, and is reached through that agent only (its own
 // cloudlet directly, the others over signed A2A). Calls act as the tenant's principal in that
 // cloudlet (service-account mode: the shadow project and user, created on first use).
+// The agent's implementation is agent::AgentCloudlets; tests use testing::FakeCloudletGateway.
 class CloudletGateway {
 public:
     virtual ~CloudletGateway() = default;
@@ -89,7 +90,7 @@ public:
     // all the builds there, instead of one GET per build. Without a watcher: "" at once.
     virtual boost::asio::awaitable<Result<BuildProgress>> AwaitBuild(std::string cloudlet,
                                                                      std::string cloudlet_server_id,
-                                                                     std::chrono::milliseconds wait);
+                                                                     std::chrono::milliseconds wait) = 0;
     // The load, and `ram_mb` held as in flight there from this moment (reservation 0: none
     // made): a power-of-two-choices decision holds at the cloudlet it chose, so that decisions
     // elsewhere see it at once; the create takes the hold over (CloudletCall::reservation),
@@ -98,27 +99,9 @@ public:
         scheduler::CloudletLoad load;
         std::uint64_t reservation = 0;
     };
-    virtual boost::asio::awaitable<Result<HeldLoad>> LoadHolding(std::string cloudlet, std::int64_t ram_mb);
+    virtual boost::asio::awaitable<Result<HeldLoad>> LoadHolding(std::string cloudlet, std::int64_t ram_mb) = 0;
     // Gives back a hold no create took over (a placement that failed before its create).
-    virtual boost::asio::awaitable<void> Unreserve(std::string cloudlet, std::uint64_t reservation);
+    virtual boost::asio::awaitable<void> Unreserve(std::string cloudlet, std::uint64_t reservation) = 0;
 };
-
-inline boost::asio::awaitable<Result<CloudletGateway::HeldLoad>> CloudletGateway::LoadHolding(std::string cloudlet,
-                                                                                              std::int64_t) {
-    auto load = co_await Load(std::move(cloudlet));
-    if (!load.ok()) co_return load.error();
-    HeldLoad held;
-    held.load = std::move(load).value();
-    co_return held;
-}
-inline boost::asio::awaitable<void> CloudletGateway::Unreserve(std::string, std::uint64_t) {
-    co_return;
-}
-
-inline boost::asio::awaitable<Result<BuildProgress>> CloudletGateway::AwaitBuild(std::string,
-                                                                                 std::string,
-                                                                                 std::chrono::milliseconds) {
-    co_return BuildProgress{};
-}
 
 }  // namespace shoal::cloudlet
