@@ -102,28 +102,6 @@ bool IsString(const json& j, std::string_view key) {
 
 }  // namespace
 
-std::string_view KindName(Kind kind) {
-    switch (kind) {
-        case Kind::kServer:
-            return "server";
-        case Kind::kImage:
-            return "image";
-        case Kind::kFlavor:
-            return "flavor";
-        case Kind::kNetwork:
-            return "network";
-        case Kind::kPort:
-            return "port";
-        case Kind::kVolume:
-            return "volume";
-        case Kind::kSnapshot:
-            return "snapshot";
-        case Kind::kServerGroup:
-            return "server_group";
-    }
-    return "unknown";
-}
-
 std::string IdFromHref(std::string_view ref) {
     auto q = ref.find_first_of("?#");
     std::string_view path = ref.substr(0, q);
@@ -207,12 +185,6 @@ Result<std::string> Translator::IdToCloudlet(Kind kind, std::string_view shoal_i
     return NotFound(kind, shoal_id);
 }
 
-Result<CloudletRef> Translator::Locate(Kind kind, std::string_view shoal_id) const {
-    auto copies = map_.Copies(kind, shoal_id);
-    if (copies.empty()) return NotFound(kind, shoal_id);
-    return copies.front();
-}
-
 std::string Translator::HostIdToShoal(std::string_view cloudlet, std::string_view host_id) const {
     if (host_id.empty()) return {};
     // Newlines cannot occur in tenant or agent ids, so the three parts cannot run together.
@@ -272,15 +244,6 @@ Result<std::string> Translator::ImageHrefToShoal(std::string_view cloudlet, std:
     std::size_t from = *at > 0 && IsVersion(u.segments[*at - 1]) ? *at - 1 : *at;
     std::string path = Join(u.segments, from) + u.tail;
     return u.origin.empty() ? path : urls_.image + path;
-}
-
-Result<std::string> Translator::LocationToShoal(std::string_view cloudlet, std::string_view location) const {
-    Url u = ParseUrl(location);
-    bool has_server = std::find(u.segments.begin(), u.segments.end(), "servers") != u.segments.end();
-    bool compute_version = std::any_of(u.segments.begin(), u.segments.end(),
-                                       [](const std::string& s) { return IsVersion(s) && s != "v2"; });
-    if (has_server || compute_version) return ComputeHrefToShoal(cloudlet, location);
-    return ImageHrefToShoal(cloudlet, location);
 }
 
 Result<json> Translator::LinksToShoal(std::string_view cloudlet, const json& links) const {
@@ -411,30 +374,6 @@ Result<json> Translator::ImageToShoal(const CloudletContext& c, const json& imag
     return i;
 }
 
-Result<json> Translator::CreateImageResultToShoal(const CloudletContext& c, const json& body) const {
-    if (!IsString(body, "image_id")) return BadUpstream("createImage answer without image_id");
-    auto id = IdToShoal(Kind::kImage, c.cloudlet, body["image_id"].get<std::string>());
-    if (!id) return id.error();
-    json out = body;
-    out["image_id"] = *id;
-    return out;
-}
-
-Result<json> Translator::VolumeAttachmentToShoal(const CloudletContext& c, const json& body) const {
-    if (!body.is_object() || !body.contains("volumeAttachment") || !body["volumeAttachment"].is_object())
-        return BadUpstream("body without a volumeAttachment");
-    json out = body;
-    json& a = out["volumeAttachment"];
-    for (auto [key, kind] :
-         {std::pair{"id", Kind::kVolume}, std::pair{"volumeId", Kind::kVolume}, std::pair{"serverId", Kind::kServer}}) {
-        if (!IsString(a, key)) continue;
-        auto id = IdToShoal(kind, c.cloudlet, a[key].get<std::string>());
-        if (!id) return id.error();
-        a[key] = *id;
-    }
-    return out;
-}
-
 // ---- shoal -> cloudlet --------------------------------------------------------------------------
 
 Result<std::string> Translator::RefToCloudlet(Kind kind, const json& ref, std::string_view cloudlet) const {
@@ -492,16 +431,26 @@ Result<json> Translator::CreateServerToCloudlet(const CloudletContext& c, const 
         if (auto ok = rewrite(h, "group", Kind::kServerGroup); !ok) return ok.error();
         for (const char* key : {"same_host", "different_host"}) {
             if (!h.contains(key)) continue;
-            if (h[key].is_array()) {
-                for (auto& v : h[key]) {
-                    if (!v.is_string()) continue;
-                    auto id = IdToCloudlet(Kind::kServer, v.get<std::string>(), c.cloudlet);
-                    if (!id) return id.error();
-                    v = *id;
+            const bool different = std::string_view(key) == "different_host";
+            json& list = h[key];
+            if (!list.is_array() && !list.is_string()) continue;
+            json out_ids = json::array();
+            for (const json& v : list.is_array() ? list : json::array({list})) {
+                if (!v.is_string()) {
+                    out_ids.push_back(v);
+                    continue;
                 }
-            } else if (auto ok = rewrite(h, key, Kind::kServer); !ok) {
-                return ok.error();
+                auto id = IdToCloudlet(Kind::kServer, v.get<std::string>(), c.cloudlet);
+                if (id) {
+                    out_ids.push_back(*id);
+                } else if (!different) {
+                    return id.error();  // same_host cannot hold on this cloudlet
+                }
             }
+            if (out_ids.empty())
+                h.erase(key);
+            else
+                list = list.is_array() ? out_ids : out_ids.front();
         }
     }
     return out;
@@ -523,16 +472,6 @@ Result<json> Translator::ActionToCloudlet(const CloudletContext& c, const json& 
     if (auto ok = rewrite("rebuild", "imageRef", Kind::kImage); !ok) return ok.error();
     if (auto ok = rewrite("resize", "flavorRef", Kind::kFlavor); !ok) return ok.error();
     if (auto ok = rewrite("rescue", "rescue_image_ref", Kind::kImage); !ok) return ok.error();
-    return out;
-}
-
-Result<json> Translator::VolumeAttachmentToCloudlet(const CloudletContext& c, const json& body) const {
-    json out = body;
-    if (!out.is_object() || !out.contains("volumeAttachment") || !IsString(out["volumeAttachment"], "volumeId"))
-        return out;
-    auto id = IdToCloudlet(Kind::kVolume, out["volumeAttachment"]["volumeId"].get<std::string>(), c.cloudlet);
-    if (!id) return id.error();
-    out["volumeAttachment"]["volumeId"] = *id;
     return out;
 }
 

@@ -23,7 +23,6 @@ using QueryParams = std::vector<std::pair<std::string, std::string>>;
 
 // What an id names. The names are state::ResourceRecord::kind values.
 enum class Kind { kServer, kImage, kFlavor, kNetwork, kPort, kVolume, kSnapshot, kServerGroup };
-std::string_view KindName(Kind kind);
 
 // One cloudlet's copy of a shoal resource.
 struct CloudletRef {
@@ -105,8 +104,6 @@ public:
     // kNotFound "<Kind> <id> could not be found." when the map does not know the id.
     Result<std::string> IdToShoal(Kind kind, std::string_view cloudlet, std::string_view cloudlet_id) const;
     Result<std::string> IdToCloudlet(Kind kind, std::string_view shoal_id, std::string_view cloudlet) const;
-    // The one copy of a server (the first copy for other kinds).
-    Result<CloudletRef> Locate(Kind kind, std::string_view shoal_id) const;
     // hostId: Nova's sha224(project + host) is per cloudlet; the shoal value is
     // sha224(tenant, cloudlet, cloudlet hostId), so servers on one host still share it and
     // cloudlets never collide. "" (no host yet) stays "".
@@ -122,8 +119,6 @@ public:
     Result<std::string> ComputeHrefToShoal(std::string_view cloudlet, std::string_view href) const;
     // A Glance href: relative "/v2/images/<id>[/file]" stays relative; absolute gets urls.image.
     Result<std::string> ImageHrefToShoal(std::string_view cloudlet, std::string_view href) const;
-    // A Location header from either service.
-    Result<std::string> LocationToShoal(std::string_view cloudlet, std::string_view location) const;
 
     // ---- cloudlet -> shoal (responses) ---------------------------------------------------
     // One server object in any view: create ({id, links, adminPass, ...}), basic
@@ -133,21 +128,16 @@ public:
     Result<json> ServerBodyToShoal(const CloudletContext& c, const json& body) const;
     // One Glance v2 image (show, create, update, a list item).
     Result<json> ImageToShoal(const CloudletContext& c, const json& image) const;
-    // createImage's 2.45+ body {"image_id": ...}.
-    Result<json> CreateImageResultToShoal(const CloudletContext& c, const json& body) const;
-    // {"volumeAttachment": {...}} (show, attach).
-    Result<json> VolumeAttachmentToShoal(const CloudletContext& c, const json& body) const;
 
     // ---- shoal -> cloudlet (requests) ----------------------------------------------------
-    // POST /servers: imageRef, flavorRef (ids or hrefs), networks[].uuid/port,
-    // block_device_mapping_v2[].uuid by source_type, legacy block_device_mapping,
-    // scheduler hints that name servers or groups.
+    // POST /servers, as NovaProxy::Place sends it to the chosen cloudlet: imageRef, flavorRef
+    // (ids or hrefs), networks[].uuid/port, block_device_mapping_v2[].uuid by source_type,
+    // legacy block_device_mapping, scheduler hints that name servers or groups. A different_host
+    // server with no copy on this cloudlet is dropped (every host here is different from it).
     Result<json> CreateServerToCloudlet(const CloudletContext& c, const json& body) const;
     // POST /servers/{id}/action: rebuild.imageRef, resize.flavorRef, rescue.rescue_image_ref;
     // other actions carry no ids and pass unchanged.
     Result<json> ActionToCloudlet(const CloudletContext& c, const json& body) const;
-    // POST /servers/{id}/os-volume_attachments.
-    Result<json> VolumeAttachmentToCloudlet(const CloudletContext& c, const json& body) const;
     // A list query's id filters (image=, flavor= as id or href, uuid=) for one cloudlet;
     // marker and limit are dropped (list_merge plans them). nullopt: a filter names a resource
     // with no copy there, so the cloudlet cannot match and need not be asked.

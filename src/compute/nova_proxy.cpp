@@ -290,6 +290,7 @@ asio::awaitable<Result<http::Response>> NovaProxy::Create(http::Request& req) {
         json one = server;
         if (max_count > 1) one["name"] = name + "-" + std::to_string(i + 1);
         rec.extra = json{{"request", one},
+                         {"hints", create->hints},
                          {"microversion", mv},
                          {"flavor", flavor->name},
                          {"flavor_ram_mb", flavor->ram_mb},
@@ -409,17 +410,28 @@ asio::awaitable<void> NovaProxy::Place(std::string tenant, std::string id) {
         auto copy = co_await ensure_image_(tenant, image, target);
         auto flavor = co_await FindFlavor(target, tenant, flavor_name);
         std::string cloudlet_id;
+        Result<json> body = MakeError(ErrorCode::kBadRequest, "no create body");
+        if (copy.ok() && flavor.ok()) {
+            CloudletCreate where{tenant, target, image, *copy, flavor_name, flavor->id, {}};
+            const json hints = rec->extra.value("hints", json());
+            if (HintsNameServers(hints)) {
+                auto servers = co_await state_.ListResources(tenant, "server");
+                if (servers.ok())
+                    for (const auto& s : *servers)
+                        if (!s.cloudlet.empty())
+                            where.servers.push_back({s.id, CloudletRef{s.cloudlet, s.cloudlet_id}});
+            }
+            body = CloudletCreateBody(request, hints, where);
+        }
         if (!copy.ok()) {
             failure = "image " + image + " unavailable at " + target + ": " + copy.error().message;
         } else if (!flavor.ok()) {
             failure = "flavor " + flavor_name + " unavailable at " + target + ": " + flavor.error().message;
+        } else if (!body.ok()) {
+            failure = body.error().message;  // a same_host server elsewhere: another cloudlet may hold it
         } else {
-            json body = request;
-            body["imageRef"] = *copy;
-            body["flavorRef"] = flavor->id;
             CloudletCall call(Service::kCompute, http::Method::kPost, "/servers");
-            json wrapped = {{"server", body}};
-            call.body = http::DumpJson(wrapped);
+            call.body = http::DumpJson(*body);
             call.microversion = MvString(mv);
             call.reserve_ram_mb = need.ram_mb;
             call.reservation = reservation;

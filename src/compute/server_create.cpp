@@ -2,8 +2,6 @@
 
 #include <charconv>
 
-#include "compute/id_translation.hpp"
-
 namespace shoal::compute {
 namespace {
 
@@ -81,10 +79,41 @@ Result<ServerCreate> ParseServerCreate(const json& body, int microversion) {
     auto inner = BooleanField(server, "return_reservation_id");
     if (!inner.ok()) return inner.error();
     c.return_reservation_id = *outer || *inner;
+    for (const char* key : {"os:scheduler_hints", "OS-SCH-HNT:scheduler_hints"}) {
+        auto it = body.find(key);
+        if (it == body.end()) continue;
+        if (!it->is_object())
+            return MakeError(ErrorCode::kBadRequest, std::string("Invalid input for field/attribute ") + key +
+                                                         ". Value: " + it->dump() + ". It is not of type 'object'");
+        c.hints = *it;
+    }
     server.erase("min_count");
     server.erase("max_count");
     server.erase("return_reservation_id");
     return c;
+}
+
+bool HintsNameServers(const json& hints) {
+    return hints.is_object() && (hints.contains("same_host") || hints.contains("different_host"));
+}
+
+Result<json> CloudletCreateBody(const json& server, const json& hints, const CloudletCreate& where) {
+    json body = {{"server", server}};
+    if (hints.is_object()) body["os:scheduler_hints"] = hints;
+    MemoryIdMap map;
+    map.Add(Kind::kImage, where.image, where.cloudlet, where.image_copy);
+    // The flavor under the ref the user gave (id, href or integer, as the translator reads it)
+    // and under its name.
+    if (server.is_object() && server.contains("flavorRef")) {
+        const json& ref = server["flavorRef"];
+        map.Add(Kind::kFlavor, ref.is_string() ? IdFromHref(ref.get<std::string>()) : ref.dump(), where.cloudlet,
+                where.flavor_id);
+    }
+    map.Add(Kind::kFlavor, where.flavor_name, where.cloudlet, where.flavor_id);
+    for (Kind k : {Kind::kNetwork, Kind::kPort, Kind::kVolume, Kind::kSnapshot, Kind::kServerGroup}) map.PassThrough(k);
+    for (const auto& [shoal_id, copy] : where.servers) map.Add(Kind::kServer, shoal_id, copy.cloudlet, copy.id);
+    Translator t(map, where.tenant, AgentUrls{});
+    return t.CreateServerToCloudlet(CloudletContext{where.cloudlet, ""}, body);
 }
 
 }  // namespace shoal::compute

@@ -266,7 +266,7 @@ TEST_F(TranslationTest, UnknownIdsAreTypedErrors) {
     EXPECT_FALSE(tr.ServerToShoal(c1, json("x")).ok());
 }
 
-// ---- hrefs and Location headers ---------------------------------------------------------------
+// ---- hrefs ---------------------------------------------------------------
 
 TEST_F(TranslationTest, ComputeHrefForms) {
     std::string id = kServerC;
@@ -298,23 +298,6 @@ TEST_F(TranslationTest, ComputeHrefForms) {
     auto unknown = tr.ComputeHrefToShoal("c1", "http://127.0.0.1:5001/compute/v2.1/servers/nope");
     ASSERT_FALSE(unknown.ok());
     EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
-}
-
-TEST_F(TranslationTest, LocationHeaders) {
-    // POST /servers
-    auto r = tr.LocationToShoal("c1",
-                                "http://127.0.0.1:5001/compute/v2.1/" + std::string(kProject) + "/servers/" + kServerC);
-    ASSERT_TRUE(r.ok());
-    EXPECT_EQ(*r, std::string("http://127.0.0.1:8774/compute/v2.1/servers/") + kServerS);
-    // Glance POST /v2/images (webob makes it absolute)
-    r = tr.LocationToShoal("c1", std::string("http://127.0.0.1:5002/image/v2/images/") + kImageC);
-    ASSERT_TRUE(r.ok());
-    EXPECT_EQ(*r, std::string("http://127.0.0.1:9292/v2/images/") + kImageS);
-    // createImage before 2.45: glance.generate_image_url, unversioned
-    r = tr.LocationToShoal("c1", std::string("http://10.0.0.5:9292/images/") + kImageC);
-    ASSERT_TRUE(r.ok());
-    EXPECT_EQ(*r, std::string("http://127.0.0.1:9292/images/") + kImageS);
-    EXPECT_FALSE(tr.LocationToShoal("c1", "http://10.0.0.5:9292/").ok());
 }
 
 // ---- Glance images ----------------------------------------------------------------------------
@@ -365,29 +348,6 @@ TEST_F(TranslationTest, SnapshotPropertiesMappedOrDropped) {
     auto bad = tr.ImageToShoal(c1, unknown);
     ASSERT_FALSE(bad.ok());
     EXPECT_EQ(bad.error().code, ErrorCode::kNotFound);
-}
-
-TEST_F(TranslationTest, CreateImageResultAndVolumeAttachment) {
-    auto r = tr.CreateImageResultToShoal(c1, {{"image_id", kImageC}});
-    ASSERT_TRUE(r.ok());
-    EXPECT_EQ((*r)["image_id"], kImageS);
-    EXPECT_EQ(tr.CreateImageResultToShoal(c1, json::object()).error().code, ErrorCode::kBadGateway);
-
-    json att = {{"volumeAttachment",
-                 {{"device", "/dev/sdb"}, {"id", kVolumeC}, {"serverId", kServerC}, {"volumeId", kVolumeC}}}};
-    auto a = tr.VolumeAttachmentToShoal(c1, att);
-    ASSERT_TRUE(a.ok()) << a.error().message;
-    EXPECT_EQ((*a)["volumeAttachment"]["id"], kVolumeS);
-    EXPECT_EQ((*a)["volumeAttachment"]["volumeId"], kVolumeS);
-    EXPECT_EQ((*a)["volumeAttachment"]["serverId"], kServerS);
-    EXPECT_EQ((*a)["volumeAttachment"]["device"], "/dev/sdb");
-
-    auto req =
-        tr.VolumeAttachmentToCloudlet(c1, {{"volumeAttachment", {{"volumeId", kVolumeS}, {"device", "/dev/vdb"}}}});
-    ASSERT_TRUE(req.ok());
-    EXPECT_EQ((*req)["volumeAttachment"]["volumeId"], kVolumeC);
-    EXPECT_EQ(tr.VolumeAttachmentToCloudlet(c2, {{"volumeAttachment", {{"volumeId", kVolumeS}}}}).error().code,
-              ErrorCode::kNotFound);
 }
 
 // ---- requests: shoal -> cloudlet --------------------------------------------------------------
@@ -441,6 +401,26 @@ TEST_F(TranslationTest, CreateServerRequest) {
     EXPECT_EQ((*r2)["server"]["imageRef"], kImageOnC2);
     EXPECT_EQ((*r2)["server"]["flavorRef"], "42");
     EXPECT_EQ((*r2)["server"]["networks"], "auto");
+}
+
+TEST_F(TranslationTest, CreateServerHintsNameServersOfThisCloudletOnly) {
+    // kServerS is on c1. On c2 every host is a different host from it, and none is the same.
+    json body = {{"server", {{"name", "x"}, {"imageRef", kImageS}, {"flavorRef", "shoal-tiny"}}},
+                 {"os:scheduler_hints", {{"different_host", json::array({kServerS})}}}};
+    auto on_c1 = tr.CreateServerToCloudlet(c1, body);
+    ASSERT_TRUE(on_c1.ok());
+    EXPECT_EQ((*on_c1)["os:scheduler_hints"]["different_host"], json::array({kServerC}));
+    auto on_c2 = tr.CreateServerToCloudlet(c2, body);
+    ASSERT_TRUE(on_c2.ok()) << on_c2.error().message;
+    EXPECT_FALSE((*on_c2)["os:scheduler_hints"].contains("different_host"));
+
+    body["os:scheduler_hints"] = {{"same_host", kServerS}};
+    auto same = tr.CreateServerToCloudlet(c1, body);
+    ASSERT_TRUE(same.ok());
+    EXPECT_EQ((*same)["os:scheduler_hints"]["same_host"], kServerC);
+    auto impossible = tr.CreateServerToCloudlet(c2, body);
+    ASSERT_FALSE(impossible.ok());
+    EXPECT_EQ(impossible.error().code, ErrorCode::kNotFound);
 }
 
 TEST_F(TranslationTest, CreateServerRequestErrorsAndOddShapes) {
@@ -548,9 +528,6 @@ TEST(Helpers, MemoryIdMapPassThroughAndCopies) {
     EXPECT_EQ(m.ToCloudlet(Kind::kImage, "s", "c1"), "i1");
     EXPECT_FALSE(m.ToCloudlet(Kind::kImage, "s", "c3").has_value());
     Translator t(m, "t", {"http://a/compute/v2.1", "http://a:9292"});
-    EXPECT_EQ(t.Locate(Kind::kImage, "s")->cloudlet, "c2");
-    EXPECT_EQ(t.Locate(Kind::kServer, "s").error().code, ErrorCode::kNotFound);
-    EXPECT_EQ(KindName(Kind::kServerGroup), "server_group");
     EXPECT_EQ(t.ComputeBookmarkBase(), "http://a/compute");
 }
 
