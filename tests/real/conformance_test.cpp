@@ -3,6 +3,10 @@
 // cloudlet, comparing status codes and JSON shapes. Differences are fixed in the embedded
 // cloudlet, or listed in the request file with the reason they do not matter.
 //
+// Hermetic: the real cloudlet may hold anything (tests/real/bystanders.sh puts resources there
+// that no test made), so a step that lists names the entries it compares ("only": the test's
+// own resources, by id or name) and the test deletes what it made.
+//
 // The real cloudlet comes from the environment (tests/real/provision.sh makes one):
 //   SHOAL_REAL_AUTH_URL   its Keystone v3, e.g. http://127.0.0.1:5000/v3
 //   SHOAL_REAL_PASSWORD   its admin's password (admin / project admin / domain Default)
@@ -17,6 +21,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <random>
@@ -42,6 +47,18 @@ std::string Env(const char* name, std::string fallback = {}) {
     const char* v = std::getenv(name);
     return v && *v ? std::string(v) : fallback;
 }
+
+// Runs a function when the scope ends.
+class Defer {
+public:
+    explicit Defer(std::function<void()> f) : f_(std::move(f)) {}
+    Defer(const Defer&) = delete;
+    Defer& operator=(const Defer&) = delete;
+    ~Defer() { f_(); }
+
+private:
+    std::function<void()> f_;
+};
 
 std::string RandomUuid(std::mt19937_64& rng) {
     static const char* hex = "0123456789abcdef";
@@ -170,7 +187,26 @@ struct Answer {
     std::string content_type;
     json shape;  // null for a body that is not JSON
     std::string body;
+    int kept = -1;  // entries left by the step's "only" filter (-1: no filter)
 };
+
+// A step's "only": {"in": "/images", "key": "/id", "values": ["{image_id}"]} keeps, in the list
+// at "in", the entries whose "key" is one of "values", so that what else the cloudlet holds
+// (other projects' servers, public images) does not enter the comparison. Returns the number
+// kept, 0 when the body has no such list.
+int KeepOnly(json& body, const json& only, const std::map<std::string, std::string>& vars) {
+    const json::json_pointer in(only.at("in").get<std::string>());
+    if (!body.contains(in) || !body[in].is_array()) return 0;
+    const json::json_pointer key(only.value("key", std::string("/id")));
+    std::set<std::string> values;
+    for (const auto& v : only.at("values")) values.insert(Substitute(v.get<std::string>(), vars));
+    json kept = json::array();
+    for (const auto& e : body[in])
+        if (e.is_object() && e.contains(key) && e[key].is_string() && values.count(e[key].get<std::string>()))
+            kept.push_back(e);
+    body[in] = kept;
+    return static_cast<int>(kept.size());
+}
 
 // Runs the request list against one cloudlet, through the agent's own client
 // (cloudlet::CloudletClient: the same token handling, headers and microversions).
@@ -227,7 +263,11 @@ public:
             a.content_type = std::string(r->headers.Get("Content-Type").value_or(""));
             a.body = r->body;
             auto parsed = json::parse(r->body, nullptr, false);
-            if (!parsed.is_discarded() && !r->body.empty()) a.shape = Shape(parsed);
+            if (!parsed.is_discarded() && !r->body.empty()) {
+                json compared = parsed;
+                if (step.contains("only")) a.kept = KeepOnly(compared, step["only"], vars_);
+                a.shape = Shape(compared);
+            }
             if (Done(poll, a, parsed) || std::chrono::steady_clock::now() > deadline) {
                 Save(step, parsed);
                 return a;
@@ -238,6 +278,20 @@ public:
     }
 
     const std::map<std::string, std::string>& vars() const { return vars_; }
+
+    // Deletes the tenant's shadow user and project that EnsureTenant made, as the admin.
+    void DropTenant() {
+        if (tenant_.empty()) return;
+        const std::string v3 = IdentityIsV3() ? "" : "/v3";
+        for (const std::string& path :
+             {"/users/" + vars_["tenant_user_id"], "/projects/" + vars_["tenant_project_id"]}) {
+            auto r = shoal::testing::Run(
+                io_, client_.Call(cloudlet::Service::kIdentity, http::Method::kDelete, v3 + path), 60'000ms);
+            EXPECT_TRUE(r.ok() && r->status == 204)
+                << "DELETE " << path << ": " << (r.ok() ? std::to_string(r->status) : r.error().message);
+        }
+        tenant_.clear();
+    }
 
 private:
     bool IdentityIsV3() {
@@ -353,6 +407,15 @@ TEST(Conformance, EveryRequestTheAgentSendsAnswersAlikeAtTheEmbeddedAndTheRealCl
              << Substitute(step["path"].get<std::string>(), real.vars()) << " -> real " << r.status << ", embedded "
              << e.status;
         std::printf("%-40s %s\n", name.c_str(), line.str().c_str());
+        if (step.contains("only")) {
+            // The filter must leave exactly the test's own entries, at both cloudlets: a list that
+            // lost them, or a filter that matches nothing, compares nothing.
+            const int want = step["only"].value("count", 1);
+            if (r.kept != want || e.kept != want)
+                failures.push_back(name + ": " + std::to_string(r.kept) +
+                                   " of the test's entries listed at the real cloudlet, " + std::to_string(e.kept) +
+                                   " embedded (want " + std::to_string(want) + ")");
+        }
         if (step.contains("expect_status") && r.status != step["expect_status"].get<int>())
             failures.push_back(name + ": the real cloudlet answered " + std::to_string(r.status) + " (want " +
                                step["expect_status"].dump() + "): " + r.body.substr(0, 300));
@@ -379,6 +442,8 @@ TEST(Conformance, EveryRequestTheAgentSendsAnswersAlikeAtTheEmbeddedAndTheRealCl
     std::printf("%d requests compared, %zu differences\n", compared, failures.size());
     EXPECT_EQ(compared, static_cast<int>(steps.size()));
 
+    real.DropTenant();
+    emb.DropTenant();
     shoal::testing::Run(io, embedded.Stop());
     shoal::testing::Run(io, file_server.Shutdown(0ms));
 }
@@ -415,6 +480,20 @@ TEST(Conformance, TheRealCloudletsMemoryLoadIsTheSameFromNovaAndFromPlacement) {
     auto made = run(client.CallJson(cloudlet::Service::kImage, http::Method::kPost, "/v2/images", image));
     ASSERT_TRUE(made.ok()) << made.error().message;
     const std::string image_id = (*made)["id"];
+    std::string server_id;
+    // What the test made goes, also when an assertion ends it early (the cloudlet is shared).
+    const Defer cleanup([&] {
+        if (!server_id.empty()) {
+            (void)run(client.Call(cloudlet::Service::kCompute, http::Method::kDelete, "/servers/" + server_id));
+            for (int i = 0; i < 300; ++i) {
+                auto shown = run(client.Call(cloudlet::Service::kCompute, http::Method::kGet, "/servers/" + server_id));
+                if (shown.ok() && shown->status == 404) break;
+                asio::steady_timer t(io, 200ms);
+                shoal::testing::Run(io, t.async_wait(asio::use_awaitable));
+            }
+        }
+        (void)run(client.Call(cloudlet::Service::kImage, http::Method::kDelete, "/v2/images/" + image_id));
+    });
     cloudlet::CallOptions upload;
     upload.raw_body = std::string(1024, 'x');
     ASSERT_TRUE(run(client.Call(cloudlet::Service::kImage, http::Method::kPut, "/v2/images/" + image_id + "/file",
@@ -428,7 +507,7 @@ TEST(Conformance, TheRealCloudletsMemoryLoadIsTheSameFromNovaAndFromPlacement) {
     auto created = run(client.CallJson(cloudlet::Service::kCompute, http::Method::kPost, "/servers", server,
                                        cloudlet::As::Admin(), mv));
     ASSERT_TRUE(created.ok()) << created.error().message;
-    const std::string server_id = (*created)["server"]["id"];
+    server_id = (*created)["server"]["id"];
     std::string status;
     for (int i = 0; i < 300 && status != "ACTIVE" && status != "ERROR"; ++i) {
         auto shown = run(client.CallJson(cloudlet::Service::kCompute, http::Method::kGet, "/servers/" + server_id));
@@ -442,15 +521,6 @@ TEST(Conformance, TheRealCloudletsMemoryLoadIsTheSameFromNovaAndFromPlacement) {
     ASSERT_TRUE(busy_nova.ok() && busy_placement.ok());
     EXPECT_EQ(busy_nova->free_ram_mb_total, idle_nova->free_ram_mb_total - 512);
     EXPECT_EQ(busy_placement->free_ram_mb_total, idle_placement->free_ram_mb_total - 512);
-
-    (void)run(client.Call(cloudlet::Service::kCompute, http::Method::kDelete, "/servers/" + server_id));
-    for (int i = 0; i < 300; ++i) {
-        auto shown = run(client.Call(cloudlet::Service::kCompute, http::Method::kGet, "/servers/" + server_id));
-        if (shown.ok() && shown->status == 404) break;
-        asio::steady_timer t(io, 200ms);
-        shoal::testing::Run(io, t.async_wait(asio::use_awaitable));
-    }
-    (void)run(client.Call(cloudlet::Service::kImage, http::Method::kDelete, "/v2/images/" + image_id));
 }
 
 }  // namespace
