@@ -1,6 +1,7 @@
 // Real `shoal agent` processes on 127.0.0.1, each with its own embedded cloudlet, killed with
 // SIGKILL and restarted: the overlay, the member lists and the home-agent mapping as an operator
-// would see them through `shoal status` and the A2A interface.
+// would see them through `shoal status` and the A2A interface, and a tenant's servers through the
+// OpenStack APIs when its home dies.
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
@@ -14,6 +15,7 @@
 #include "async_test.hpp"
 #include "etcd_server.hpp"
 #include "http/client.hpp"
+#include "identity/keystone_admin.hpp"
 #include "process.hpp"
 
 namespace shoal::agent {
@@ -27,14 +29,16 @@ constexpr const char* kSecret = "cluster-test-secret-0123456789";
 struct AgentProcess {
     std::string id;
     std::string address;
+    std::string api_url;  // "http://127.0.0.1:P" when the agent serves the OpenStack APIs
     std::string config_path;
     ChildProcess process;
 };
 
 class AgentProcessTest : public ::testing::Test {
 protected:
-    // Config files with fixed ports, so a restarted agent comes back at the same address.
-    void Configure(int n, const json& state_for_all) {
+    // Config files with fixed ports, so a restarted agent comes back at the same address. With
+    // `idp_auth_url`, every agent serves the OpenStack APIs too.
+    void Configure(int n, const json& state_for_all, const std::string& idp_auth_url = {}) {
         for (int i = 0; i < n; ++i) {
             auto a = std::make_unique<AgentProcess>();
             a->id = "agent-" + std::to_string(i);
@@ -62,6 +66,11 @@ protected:
                   {"request_timeout_ms", 1000},
                   {"suspect_rounds", 6}}},
             };
+            if (!idp_auth_url.empty()) {
+                const auto port = shoal::testing::FreePort();
+                a.api_url = "http://127.0.0.1:" + std::to_string(port);
+                config["api"] = {{"port", port}, {"idp_auth_url", idp_auth_url}};
+            }
             std::ofstream(a.config_path) << config.dump(2);
         }
     }
@@ -93,6 +102,25 @@ protected:
     Result<json> Call(const std::string& address, http::Method method, const std::string& target, json body = {}) {
         a2a::PeerClient peers(http_, kSecret, "test");
         return shoal::testing::Run(io_, peers.Call(address, method, target, std::move(body), std::chrono::seconds(10)));
+    }
+    // One OpenStack API request, as the CLI sends it.
+    http::Response Api(const AgentProcess& a,
+                       http::Method method,
+                       const std::string& target,
+                       const std::string& token,
+                       json body = {}) {
+        http::Request r;
+        r.method = method;
+        r.headers.Set("X-Auth-Token", token);
+        r.headers.Set("OpenStack-API-Version", "compute 2.37");
+        if (!body.is_null()) {
+            r.headers.Set("Content-Type", "application/json");
+            r.body = body.dump();
+        }
+        auto answer = shoal::testing::Run(io_, http_.Send(a.api_url + target, std::move(r), std::chrono::seconds(60)),
+                                          std::chrono::seconds(90));
+        EXPECT_TRUE(answer.ok()) << target << ": " << (answer.ok() ? "" : answer.error().message);
+        return answer.ok() ? *answer : http::Response{};
     }
     std::map<std::string, json> Statuses() {
         std::map<std::string, json> out;
@@ -173,14 +201,43 @@ TEST_F(AgentProcessTest, SixteenAgentsFormOneOverlayLoseFourToSigkillAndARestart
     EXPECT_EQ((*restarted)["overlay"]["members"].size(), 13u);
 }
 
+// Through the live path: a user's Nova requests at any agent reach the tenant's home (the one
+// GET /a2a/v1/tenants/{t}/home names), which keeps the servers' records in etcd; the home is
+// SIGKILLed; every agent then routes the tenant to the same new home, which shows every server
+// the old home recorded.
 TEST_F(AgentProcessTest, ATenantsRequestsFollowItsHomeAndTheNewHomeFindsTheMapInEtcd) {
     shoal::testing::EtcdServer etcd;
     etcd.Start();
-    Configure(6, json{{"backend", "etcd"}, {"endpoints", {etcd.Endpoint()}}, {"prefix", "/shoal-test/"}});
+    // The identity provider: an embedded cloudlet's Keystone.
+    ChildProcess idp;
+    idp.Start({SHOAL_BINARY, "cloudlet", "--name", "idp", "--hypervisors", "1", "--log-level", "warn"},
+              (dir_.Path() / "idp.log").string());
+    auto exports = idp.ReadUntil("ready", std::chrono::seconds(60));
+    ASSERT_TRUE(exports.has_value()) << "the identity provider did not start";
+    std::map<std::string, std::string> env;
+    for (const auto& line : *exports) {
+        const auto eq = line.find('=');
+        if (line.rfind("export ", 0) == 0 && eq != std::string::npos) env[line.substr(7, eq - 7)] = line.substr(eq + 1);
+    }
+    identity::KeystoneAdmin admin(http_,
+                                  {env["OS_AUTH_URL"], env["OS_USERNAME"], env["OS_PASSWORD"], env["OS_PROJECT_NAME"]});
+    constexpr const char* kUserPassword = "erin-password-0123";
+    auto project = shoal::testing::Run(io_, admin.EnsureMember("etcd-tenant", "erin", kUserPassword));
+    ASSERT_TRUE(project.ok()) << project.error().message;
+    const std::string tenant = *project;
+    http::Request login;
+    login.method = http::Method::kPost;
+    login.headers.Set("Content-Type", "application/json");
+    login.body = identity::PasswordAuthBody({env["OS_AUTH_URL"], "erin", kUserPassword, "etcd-tenant"});
+    auto logged = shoal::testing::Run(io_, http_.Send(env["OS_AUTH_URL"] + "/auth/tokens", std::move(login)));
+    ASSERT_TRUE(logged.ok() && logged->status == 201);
+    const std::string token(logged->headers.Get("X-Subject-Token").value_or(""));
+
+    Configure(6, json{{"backend", "etcd"}, {"endpoints", {etcd.Endpoint()}}, {"prefix", "/shoal-test/"}},
+              env["OS_AUTH_URL"]);
     ASSERT_NO_FATAL_FAILURE(LaunchAll());
     ASSERT_NO_FATAL_FAILURE(ExpectConverges(std::chrono::seconds(120)));
 
-    const std::string tenant = "3f1c0b6e9a2d4e7f8b5a6c7d8e9f0a1b";
     auto HomeSeenBy = [&](AgentProcess& a) {
         auto h = Call(a.address, http::Method::kGet, "/a2a/v1/tenants/" + tenant + "/home");
         return h.ok() ? (*h)["home"]["id"].get<std::string>() : std::string("(error)");
@@ -188,13 +245,20 @@ TEST_F(AgentProcessTest, ATenantsRequestsFollowItsHomeAndTheNewHomeFindsTheMapIn
     const std::string home = HomeSeenBy(*agents_[0]);
     for (auto* a : Live()) ASSERT_EQ(HomeSeenBy(*a), home) << "as seen by " << a->id;
 
-    // A request sent to any agent reaches the home.
+    // One server created through each agent. The image is never uploaded, so no build reaches a
+    // cloudlet: the servers exist only as the home's records (they end in ERROR).
+    auto image = Api(*agents_[0], http::Method::kPost, "/image/v2/images", token,
+                     json{{"name", "img"}, {"disk_format", "raw"}, {"container_format", "bare"}});
+    ASSERT_EQ(image.status, 201) << image.body;
+    const std::string image_id = json::parse(image.body)["id"].get<std::string>();
+    std::map<std::string, std::string> servers;  // id -> name
     for (auto* a : Live()) {
-        auto created =
-            Call(a->address, http::Method::kPost, "/a2a/v1/tenants/" + tenant + "/resources",
-                 json{{"resource", {{"kind", "server"}, {"cloudlet", a->id}, {"cloudlet_id", "vm-" + a->id}}}});
-        ASSERT_TRUE(created.ok()) << created.error().message;
-        EXPECT_EQ((*created)["served_by"], home);
+        const std::string name = "vm-via-" + a->id;
+        auto created = Api(
+            *a, http::Method::kPost, "/compute/v2.1/servers", token,
+            json{{"server", {{"name", name}, {"imageRef", image_id}, {"flavorRef", "m1.tiny"}, {"networks", "none"}}}});
+        ASSERT_EQ(created.status, 202) << created.body;
+        servers[json::parse(created.body)["server"]["id"].get<std::string>()] = name;
     }
 
     AgentProcess* old_home = nullptr;
@@ -208,10 +272,12 @@ TEST_F(AgentProcessTest, ATenantsRequestsFollowItsHomeAndTheNewHomeFindsTheMapIn
     ASSERT_NE(new_home, home);
     for (auto* a : Live()) {
         EXPECT_EQ(HomeSeenBy(*a), new_home) << "as seen by " << a->id;
-        auto listed = Call(a->address, http::Method::kGet, "/a2a/v1/tenants/" + tenant + "/resources");
-        ASSERT_TRUE(listed.ok()) << listed.error().message;
-        EXPECT_EQ((*listed)["served_by"], new_home);
-        EXPECT_EQ((*listed)["resources"].size(), 6u) << "the map written by the old home is in etcd";
+        for (const auto& [id, name] : servers) {
+            auto shown = Api(*a, http::Method::kGet, "/compute/v2.1/servers/" + id, token);
+            ASSERT_EQ(shown.status, 200) << "server " << id << " through " << a->id
+                                         << " (the map the old home wrote is in etcd): " << shown.body;
+            EXPECT_EQ(json::parse(shown.body)["server"]["name"], name);
+        }
     }
 }
 
