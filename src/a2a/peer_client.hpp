@@ -17,9 +17,34 @@ namespace shoal::a2a {
 // during a rolling upgrade and an old agent answers 404 to a newer one, not garbage.
 inline constexpr std::string_view kPathPrefix = "/a2a/v1";
 
-// Signed JSON calls from one agent to another ("host:port" of the peer's A2A listener).
-// A non-2xx answer comes back as an Error carrying the peer's message and the status's code.
-class PeerClient {
+// How an agent reaches its peers ("host:port" of a peer's A2A listener): signed HTTP in
+// production (PeerClient), an in-process dispatch to the peer's A2A router in tests
+// (testing::FakePeers).
+class Peers {
+public:
+    virtual ~Peers() = default;
+
+    // A JSON call. A non-2xx answer comes back as an Error carrying the peer's message and the
+    // status's code.
+    virtual boost::asio::awaitable<Result<nlohmann::json>> Call(std::string address,
+                                                                http::Method method,
+                                                                std::string target,
+                                                                nlohmann::json body,
+                                                                std::chrono::milliseconds timeout) = 0;
+
+    // Any request (method, target, headers and body as given); every HTTP status comes back as
+    // a response, only transport failures are errors. For proxied OpenStack calls, whose bodies
+    // may not be JSON (image data) and whose errors the caller passes on as they are.
+    virtual boost::asio::awaitable<Result<http::Response>> Send(std::string address,
+                                                                http::Request request,
+                                                                std::chrono::milliseconds timeout) = 0;
+
+    virtual const std::string& SelfId() const = 0;
+};
+
+// Signed calls from one agent to another (a2a::RequestSigner; the peer checks them with
+// a2a::Authenticate).
+class PeerClient final : public Peers {
 public:
     PeerClient(http::Client& http, std::string secret, std::string self_id)
         : http_(http), secret_(std::move(secret)), self_id_(std::move(self_id)) {}
@@ -28,16 +53,11 @@ public:
                                                         http::Method method,
                                                         std::string target,
                                                         nlohmann::json body,
-                                                        std::chrono::milliseconds timeout);
-
-    // Any signed request (method, target, headers and body as given); every HTTP status comes
-    // back as a response, only transport failures are errors. For proxied OpenStack calls,
-    // whose bodies may not be JSON (image data) and whose errors the caller passes on as they are.
+                                                        std::chrono::milliseconds timeout) override;
     boost::asio::awaitable<Result<http::Response>> Send(std::string address,
                                                         http::Request request,
-                                                        std::chrono::milliseconds timeout);
-
-    const std::string& SelfId() const { return self_id_; }
+                                                        std::chrono::milliseconds timeout) override;
+    const std::string& SelfId() const override { return self_id_; }
 
 private:
     http::Client& http_;

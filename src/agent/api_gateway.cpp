@@ -43,7 +43,7 @@ constexpr const char* kAnswerHeaders[] = {
 }  // namespace
 
 ApiGateway::ApiGateway(
-    std::string self_id, identity::TokenCache& tokens, a2a::PeerClient& peers, HomeOf home_of, std::string public_url)
+    std::string self_id, identity::TokenValidator& tokens, a2a::Peers& peers, HomeOf home_of, std::string public_url)
     : self_id_(std::move(self_id)),
       tokens_(tokens),
       peers_(peers),

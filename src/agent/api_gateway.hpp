@@ -29,8 +29,8 @@ public:
     using HomeOf = std::function<overlay::PeerDescriptor(const std::string& tenant)>;
 
     ApiGateway(std::string self_id,
-               identity::TokenCache& tokens,
-               a2a::PeerClient& peers,
+               identity::TokenValidator& tokens,
+               a2a::Peers& peers,
                HomeOf home_of,
                std::string public_url);
 
@@ -49,8 +49,8 @@ private:
     std::string ApiBase(const http::Request& req) const;
 
     std::string self_id_;
-    identity::TokenCache& tokens_;
-    a2a::PeerClient& peers_;
+    identity::TokenValidator& tokens_;
+    a2a::Peers& peers_;
     HomeOf home_of_;
     std::string public_url_;
     const http::Router* api_router_ = nullptr;

@@ -58,9 +58,19 @@ struct TokenCacheOptions {
     ServiceTokenSource service_token;
 };
 
+// What the API gateway asks of a token: whose it is. The agent's is TokenCache; tests use
+// testing::FakeTokens.
+class TokenValidator {
+public:
+    virtual ~TokenValidator() = default;
+    // kUnauthorized: the IdP does not know the token (or it expired, or it was revoked here);
+    // kUnavailable: the IdP cannot be asked (the caller answers 503); never hangs past its timeout.
+    virtual boost::asio::awaitable<Result<TokenInfo>> Validate(std::string token) = 0;
+};
+
 // The agent's token validator: X-Auth-Token -> TokenInfo, cached, one IdP call per token at a
 // time. Runs on one io_context thread; must outlive every Validate() in progress.
-class TokenCache {
+class TokenCache final : public TokenValidator {
 public:
     struct Stats {
         std::uint64_t idp_calls = 0;      // validations sent to the IdP
@@ -71,13 +81,11 @@ public:
     };
 
     TokenCache(boost::asio::any_io_executor executor, TokenCacheOptions options);
-    ~TokenCache();
+    ~TokenCache() override;
     TokenCache(const TokenCache&) = delete;
     TokenCache& operator=(const TokenCache&) = delete;
 
-    // kUnauthorized: the IdP does not know the token (or it expired, or it was revoked here);
-    // kUnavailable: the IdP cannot be asked (the caller answers 503); never hangs past `timeout`.
-    boost::asio::awaitable<Result<TokenInfo>> Validate(std::string token);
+    boost::asio::awaitable<Result<TokenInfo>> Validate(std::string token) override;
 
     // A token body the IdP just sent for `token` (the identity proxy saw it go by): cached as if
     // validated, which saves the first validation of every new token.
