@@ -6,6 +6,8 @@
 # on both real cloudlets (the image imported into the other one by URL, Glance web-download from
 # the agent's port), list/show/download at the other agent, a build that fails at every cloudlet
 # (Nova's real fault), delete, and check with the cloudlets' own APIs that nothing is left.
+# Hermetic: the cloudlets may hold other projects' servers and images (tests/real/bystanders.sh
+# puts some there); what the test asks of them is about the tenant's shadow projects only.
 # Usage: one_cloud_real_test.sh /path/to/shoal
 # Environment: SHOAL_REAL_AUTH_URLS ("url1 url2": each cloudlet's Keystone v3),
 #              SHOAL_REAL_PASSWORD (their admin's password; default secret).
@@ -20,8 +22,24 @@ N=2
 VMS=4
 work=$(mktemp -d)
 PIDS=()
+idp_tenant="" project_id=""
 cleanup() {
   for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  # What a failed run made goes too (the cloudlets are shared); a passed run has left nothing.
+  if [[ -n $project_id ]]; then
+    for k in $(seq 1 $N); do
+      shadow=$(shadow_project "$k" 2>/dev/null) || continue
+      mapfile -t left < <(at_cloudlet "$k" openstack server list --all-projects --project "$shadow" -f value -c ID)
+      ((${#left[@]} == 0)) || at_cloudlet "$k" openstack server delete --wait "${left[@]}" || true
+      mapfile -t left < <(at_cloudlet "$k" openstack image list --project "$shadow" -f value -c ID)
+      ((${#left[@]} == 0)) || at_cloudlet "$k" openstack image delete "${left[@]}" || true
+      drop_shadow "$k" || true
+    done
+  fi
+  if [[ -n $idp_tenant ]]; then
+    at_cloudlet 1 openstack user delete --domain Default "$idp_tenant" || true
+    at_cloudlet 1 openstack project delete --domain Default "$idp_tenant" || true
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -38,6 +56,21 @@ at_cloudlet() {
   OS_AUTH_URL=${URLS[$((k - 1))]} OS_USERNAME=admin OS_PASSWORD=$ADMIN_PASSWORD OS_PROJECT_NAME=admin \
     OS_USER_DOMAIN_NAME=Default OS_PROJECT_DOMAIN_NAME=Default OS_IDENTITY_API_VERSION=3 "$@"
 }
+# shadow_project K: the id of the project the agent made in cloudlet K for the tenant
+# (cloudlet::ShadowName: "shoal-" + the tenant's project id at the identity provider).
+shadow_project() { at_cloudlet "$1" openstack project show --domain Default "shoal-$project_id" -f value -c id; }
+# shadow_servers K: the servers in it, as cloudlet K's admin sees them.
+shadow_servers() {
+  local shadow
+  shadow=$(shadow_project "$1") || fail "real cloudlet $1 has no project shoal-$project_id (none of the tenant's servers)"
+  at_cloudlet "$1" openstack server list --all-projects --project "$shadow" "${@:2}"
+}
+# drop_shadow K: deletes the shadow user and project in cloudlet K (the agents keep them for
+# the tenant's next request; the test's tenant has none).
+drop_shadow() {
+  at_cloudlet "$1" openstack user delete --domain Default "shoal-$project_id"
+  at_cloudlet "$1" openstack project delete --domain Default "shoal-$project_id"
+}
 # as_tenant K command...: the tenant's user, authenticated at agent K.
 as_tenant() {
   local k=$1
@@ -46,10 +79,9 @@ as_tenant() {
     OS_USER_DOMAIN_NAME=Default OS_PROJECT_DOMAIN_NAME=Default OS_IDENTITY_API_VERSION=3 "$@"
 }
 
-echo "== the real cloudlets answer, and start with no servers"
+echo "== the real cloudlets answer"
 for k in $(seq 1 $N); do
   at_cloudlet "$k" openstack token issue -f value -c id >/dev/null || fail "cloudlet $k (${URLS[$((k - 1))]}) refuses its admin"
-  expect_eq "cloudlet $k has no servers" "" "$(at_cloudlet "$k" openstack server list --all-projects -f value -c ID)"
   at_cloudlet "$k" openstack flavor show m1.tiny -f value -c id >/dev/null 2>&1 ||
     at_cloudlet "$k" openstack flavor create --vcpus 1 --ram 512 --disk 1 m1.tiny >/dev/null
   # More memory than any hypervisor has: every build fails with NoValidHost.
@@ -60,6 +92,7 @@ echo "ok: both cloudlets have m1.tiny and m1.toobig"
 
 echo "== a tenant at the identity provider (cloudlet 1's Keystone)"
 at_cloudlet 1 openstack project create --domain Default "real-$run" -f value -c id >/dev/null
+idp_tenant=real-$run
 at_cloudlet 1 openstack user create --domain Default --project "real-$run" --password "real-pw-$run" "real-$run" \
   -f value -c id >/dev/null
 at_cloudlet 1 openstack role add --project "real-$run" --user "real-$run" member
@@ -116,10 +149,10 @@ wait_for "$VMS servers ACTIVE, listed at agent 2" 300 active_at 2 $VMS
 mapfile -t ids < <(as_tenant 2 openstack server list -f value -c ID | sort)
 expect_eq "agent 2 lists $VMS servers" $VMS ${#ids[@]}
 
-echo "== where they are, asked of the real cloudlets themselves"
+echo "== where they are, asked of the real cloudlets themselves (the tenant's shadow projects)"
 total=0
 for k in $(seq 1 $N); do
-  at_cloudlet "$k" openstack server list --all-projects -f json >"cloudlet$k.servers.json"
+  shadow_servers "$k" -f json >"cloudlet$k.servers.json"
   n=$(json_eval 'len(d)' <"cloudlet$k.servers.json")
   total=$((total + n))
   echo "   cloudlet $k: $n servers"
@@ -168,12 +201,13 @@ expect_not_contains "the image is gone at agent 1" "$image_id" "$(as_tenant 1 op
 
 echo "== nothing left behind, asked of the real cloudlets"
 for k in $(seq 1 $N); do
-  no_servers_at() { [[ $(at_cloudlet "$1" openstack server list --all-projects -f value -c ID) == "" ]]; }
-  wait_for "real cloudlet $k has no servers" 120 no_servers_at "$k"
+  # Any server in the shadow project is the test's: those of the failed build's attempts too.
+  no_servers_at() { [[ $(shadow_servers "$1" -f value -c ID) == "" ]]; }
+  wait_for "real cloudlet $k has no server of the tenant's" 120 no_servers_at "$k"
   no_image_at() { ! at_cloudlet "$1" openstack image show "$image_id" -f value -c id; }
   wait_for "real cloudlet $k no longer has the image" 60 no_image_at "$k"
   expect_eq "cloudlet $k: no image of the tenant's shadow project" "" \
-    "$(at_cloudlet "$k" openstack image list -f value -c ID -c Name | grep -- "-$run" || true)"
+    "$(at_cloudlet "$k" openstack image list --project "$(shadow_project "$k")" -f value -c ID -c Name)"
 done
 
 echo "== agents stop cleanly"
@@ -184,6 +218,8 @@ for i in "${!PIDS[@]}"; do
   expect_eq "agent $((i + 1)) exits 0 on SIGTERM" 0 "$rc"
 done
 PIDS=()
+for k in $(seq 1 $N); do drop_shadow "$k"; done
 at_cloudlet 1 openstack user delete --domain Default "real-$run"
 at_cloudlet 1 openstack project delete --domain Default "real-$run"
+idp_tenant="" project_id=""
 echo "PASS: one cloud over two real OpenStack cloudlets"
