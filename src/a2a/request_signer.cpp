@@ -1,32 +1,12 @@
 #include "a2a/request_signer.hpp"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <charconv>
 
+#include "common/crypto.hpp"
 #include "common/secure_random.hpp"
 
 namespace shoal::a2a {
 namespace {
-
-std::string Hex(const unsigned char* data, std::size_t n) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string s;
-    s.reserve(2 * n);
-    for (std::size_t i = 0; i < n; ++i) {
-        s.push_back(kHex[data[i] >> 4]);
-        s.push_back(kHex[data[i] & 0xf]);
-    }
-    return s;
-}
-
-std::string Sha256Hex(std::string_view data) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-    return Hex(digest, len);
-}
 
 std::string Signature(std::string_view secret,
                       const http::Request& r,
@@ -42,11 +22,7 @@ std::string Signature(std::string_view secret,
     to_sign += "\n";
     to_sign += agent;
     to_sign += "\n" + Sha256Hex(r.body);
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-         reinterpret_cast<const unsigned char*>(to_sign.data()), to_sign.size(), mac, &len);
-    return Hex(mac, len);
+    return HexEncode(HmacSha256(secret, to_sign));
 }
 
 std::int64_t Millis(WallTime t) {

@@ -1,15 +1,12 @@
 // CloudletClient's tenant side: the project and shadow user that stand for a shoal tenant in
 // the cloudlet's Keystone, and that user's tokens. See docs/cloudlet_client.md.
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
-
 #include <spdlog/spdlog.h>
 
 #include <array>
 #include <utility>
 
 #include "cloudlet/cloudlet_client.hpp"
+#include "common/crypto.hpp"
 #include "http/errors.hpp"
 
 namespace shoal::cloudlet {
@@ -20,34 +17,6 @@ using json = nlohmann::json;
 namespace {
 
 constexpr std::size_t kMaxKeystoneName = 64;  // projects; users allow 255
-
-std::string Hex(const unsigned char* p, std::size_t n) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(n * 2);
-    for (std::size_t i = 0; i < n; ++i) {
-        out.push_back(kDigits[p[i] >> 4]);
-        out.push_back(kDigits[p[i] & 0xf]);
-    }
-    return out;
-}
-
-std::string Base64Url(const unsigned char* p, std::size_t n) {
-    static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    std::string out;
-    std::uint32_t acc = 0;
-    int bits = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-        acc = (acc << 8) | p[i];
-        bits += 8;
-        while (bits >= 6) {
-            bits -= 6;
-            out.push_back(kAlphabet[(acc >> bits) & 0x3f]);
-        }
-    }
-    if (bits > 0) out.push_back(kAlphabet[(acc << (6 - bits)) & 0x3f]);
-    return out;
-}
 
 bool SafeNameChar(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
@@ -70,19 +39,14 @@ std::string ShadowName(std::string_view prefix, std::string_view tenant_id) {
     for (char c : tenant_id) safe = safe && SafeNameChar(c);
     if (safe && prefix.size() + tenant_id.size() <= kMaxKeystoneName)
         return std::string(prefix) + std::string(tenant_id);
-    std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
-    SHA256(reinterpret_cast<const unsigned char*>(tenant_id.data()), tenant_id.size(), digest.data());
-    return std::string(prefix) + "h-" + Hex(digest.data(), 20);
+    // 20 of SHA-256's 32 bytes: 40 hex digits keep prefix + name within Keystone's 64.
+    return std::string(prefix) + "h-" + Sha256Hex(tenant_id).substr(0, 40);
 }
 
 std::string ShadowPassword(std::string_view secret, std::string_view identity_v3_url, std::string_view tenant_id) {
     std::string message = "shoal/tenant-password/v1\n" + std::string(identity_v3_url) + "\n" + std::string(tenant_id);
-    std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
-    unsigned int len = 0;
-    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-         reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac.data(), &len);
     // The prefix satisfies the usual complexity rules (upper, lower, digit, symbol).
-    return "Sh0al-" + Base64Url(mac.data(), len);
+    return "Sh0al-" + Base64UrlEncode(HmacSha256(secret, message));
 }
 
 std::string CloudletClient::PasswordOf(const std::string& tenant_id) const {

@@ -1,12 +1,11 @@
 #pragma once
 
-#include <string>
-#include <string_view>
+#include "common/crypto.hpp"
 
 namespace shoal::compute {
 
-// Lower-case hex SHA-224 (FIPS 180-4), what Nova's hostId is made of. Implemented here so
-// that shoal_compute needs no OpenSSL.
-std::string Sha224Hex(std::string_view data);
+// Nova's hostId digest, now OpenSSL's (common/crypto.hpp). Kept only because id_translation.cpp
+// and its test include this header; they are to include common/crypto.hpp, then this goes.
+using shoal::Sha224Hex;
 
 }  // namespace shoal::compute

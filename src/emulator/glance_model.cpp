@@ -7,7 +7,9 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <span>
 
+#include "common/crypto.hpp"
 #include "common/ids.hpp"
 #include "emulator/glance_internal.hpp"
 
@@ -607,17 +609,6 @@ struct EvpDeleter {
 };
 using EvpPtr = std::unique_ptr<EVP_MD_CTX, EvpDeleter>;
 
-std::string Hex(const unsigned char* d, unsigned int n) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string s;
-    s.reserve(n * 2);
-    for (unsigned int i = 0; i < n; ++i) {
-        s.push_back(kHex[d[i] >> 4]);
-        s.push_back(kHex[d[i] & 0xf]);
-    }
-    return s;
-}
-
 }  // namespace
 
 asio::awaitable<Result<Digests>> HashFile(asio::any_io_executor executor, std::string path) {
@@ -648,9 +639,9 @@ asio::awaitable<Result<Digests>> HashFile(asio::any_io_executor executor, std::s
     unsigned char out[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     EVP_DigestFinal_ex(md5.get(), out, &len);
-    d.md5 = Hex(out, len);
+    d.md5 = HexEncode(std::span<const std::uint8_t>(out, len));
     EVP_DigestFinal_ex(sha.get(), out, &len);
-    d.sha512 = Hex(out, len);
+    d.sha512 = HexEncode(std::span<const std::uint8_t>(out, len));
     co_return d;
 }
 

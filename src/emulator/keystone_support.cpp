@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "common/crypto.hpp"
 #include "common/secure_random.hpp"
 
 namespace shoal::emulator::keystone {
@@ -16,47 +17,11 @@ namespace {
 
 constexpr int kPbkdf2Iterations = 2000;
 constexpr std::size_t kHashBytes = 32;
-constexpr char kB64Url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 std::vector<unsigned char> RandomBytes(std::size_t n) {
     std::vector<unsigned char> out(n);
     SecureRandomBytes(out);  // the secrets of a cloudlet must be unguessable too
     return out;
-}
-
-std::string Base64Url(const unsigned char* data, std::size_t n) {
-    std::string out;
-    out.reserve((n * 4 + 2) / 3);
-    std::size_t i = 0;
-    for (; i + 2 < n; i += 3) {
-        unsigned v = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
-        out += kB64Url[(v >> 18) & 63];
-        out += kB64Url[(v >> 12) & 63];
-        out += kB64Url[(v >> 6) & 63];
-        out += kB64Url[v & 63];
-    }
-    if (n - i == 1) {
-        unsigned v = data[i] << 16;
-        out += kB64Url[(v >> 18) & 63];
-        out += kB64Url[(v >> 12) & 63];
-    } else if (n - i == 2) {
-        unsigned v = (data[i] << 16) | (data[i + 1] << 8);
-        out += kB64Url[(v >> 18) & 63];
-        out += kB64Url[(v >> 12) & 63];
-        out += kB64Url[(v >> 6) & 63];
-    }
-    return out;
-}
-
-std::string Hex(const unsigned char* data, std::size_t n) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string s;
-    s.reserve(n * 2);
-    for (std::size_t i = 0; i < n; ++i) {
-        s += kHex[data[i] >> 4];
-        s += kHex[data[i] & 15];
-    }
-    return s;
 }
 
 std::string Pbkdf2(std::string_view password, std::string_view salt, int iterations) {
@@ -65,7 +30,7 @@ std::string Pbkdf2(std::string_view password, std::string_view salt, int iterati
                           reinterpret_cast<const unsigned char*>(salt.data()), static_cast<int>(salt.size()),
                           iterations, EVP_sha256(), static_cast<int>(out.size()), out.data()) != 1)
         throw std::runtime_error("PKCS5_PBKDF2_HMAC failed");
-    return Hex(out.data(), out.size());
+    return HexEncode(out);
 }
 
 std::string TypeList(std::string_view type, bool nullable) {
@@ -87,7 +52,7 @@ bool HasType(const json& v, std::string_view type) {
 
 std::string RandomUrlSafe(std::size_t bytes) {
     auto b = RandomBytes(bytes);
-    return Base64Url(b.data(), b.size());
+    return Base64UrlEncode(b);
 }
 
 std::string NewTokenId() {
@@ -99,11 +64,7 @@ std::string NewAuditId() {
 }
 
 std::string StableHexId(std::string_view seed) {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-    unsigned len = 0;
-    if (EVP_Digest(seed.data(), seed.size(), md.data(), &len, EVP_sha256(), nullptr) != 1)
-        throw std::runtime_error("EVP_Digest failed");
-    return Hex(md.data(), 16);
+    return Sha256Hex(seed).substr(0, 32);
 }
 
 std::string HashPassword(std::string_view password) {

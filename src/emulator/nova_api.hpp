@@ -98,7 +98,6 @@ bool IsUuidLike(std::string_view s);
 // ---- helpers ----------------------------------------------------------------------------------
 
 std::string NameUuid(std::string_view name);  // stable UUID derived from a name (SHA-1, RFC 4122 v5 layout)
-std::string Sha224Hex(std::string_view data);
 std::string RandomString(std::size_t n, std::string_view alphabet);
 std::string InstanceName(std::int64_t number);  // "instance-0000002a"
 http::Response JsonResponse(int status, const json& body);

@@ -12,7 +12,10 @@
 #include <cctype>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
+
+#include "common/crypto.hpp"
 
 namespace shoal::emulator::nova {
 
@@ -37,34 +40,13 @@ std::string BioText(BIO* bio) {
     return n > 0 ? std::string(data, static_cast<std::size_t>(n)) : std::string();
 }
 
-std::string Base64(const std::vector<unsigned char>& in) {
-    std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), in.data(), static_cast<int>(in.size()));
-    out.resize(static_cast<std::size_t>(n));
-    return out;
-}
-
-std::optional<std::vector<unsigned char>> Unbase64(std::string_view in) {
-    if (in.empty() || in.size() % 4 != 0) return std::nullopt;
-    for (char c : in)
-        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '=')) return std::nullopt;
-    std::vector<unsigned char> out(in.size() / 4 * 3);
-    int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-    if (n < 0) return std::nullopt;
-    std::size_t pad = 0;
-    if (in.back() == '=') ++pad;
-    if (in.size() > 1 && in[in.size() - 2] == '=') ++pad;
-    out.resize(static_cast<std::size_t>(n) - pad);
-    return out;
-}
-
+// "aa:bb:...", how Nova writes fingerprints.
 std::string ColonHex(const unsigned char* p, unsigned n) {
-    static constexpr char kHex[] = "0123456789abcdef";
+    std::string hex = HexEncode(std::span<const std::uint8_t>(p, n));
     std::string s;
-    for (unsigned i = 0; i < n; ++i) {
+    for (std::size_t i = 0; i < hex.size(); i += 2) {
         if (i) s.push_back(':');
-        s.push_back(kHex[p[i] >> 4]);
-        s.push_back(kHex[p[i] & 0xf]);
+        s.append(hex, i, 2);
     }
     return s;
 }
@@ -127,7 +109,7 @@ Result<GeneratedKeypair> GenerateSshKeypair() {
     auto pem = TraditionalPem(key->get());
     if (!pem.ok()) return pem.error();
     GeneratedKeypair out;
-    out.public_key = "ssh-rsa " + Base64(blob) + " Generated-by-Nova";
+    out.public_key = "ssh-rsa " + Base64Encode(blob) + " Generated-by-Nova";
     out.private_key = std::move(pem).value();
     out.fingerprint = Md5Colon(blob);
     return out;
@@ -176,13 +158,14 @@ std::optional<std::string> SshFingerprint(std::string_view public_key) {
     static const std::vector<std::string_view> kTypes = {
         "ssh-rsa", "ssh-dss", "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521"};
     if (std::find(kTypes.begin(), kTypes.end(), type) == kTypes.end()) return std::nullopt;
-    auto blob = Unbase64(b64);
-    if (!blob || blob->size() < 4 + type.size()) return std::nullopt;
-    std::uint32_t len = (std::uint32_t{(*blob)[0]} << 24) | (std::uint32_t{(*blob)[1]} << 16) |
-                        (std::uint32_t{(*blob)[2]} << 8) | std::uint32_t{(*blob)[3]};
-    if (len != type.size() || std::string_view(reinterpret_cast<const char*>(blob->data() + 4), len) != type)
+    auto decoded = Base64Decode(b64);
+    if (!decoded || decoded->size() < 4 + type.size()) return std::nullopt;
+    std::vector<unsigned char> blob(decoded->begin(), decoded->end());
+    std::uint32_t len = (std::uint32_t{blob[0]} << 24) | (std::uint32_t{blob[1]} << 16) |
+                        (std::uint32_t{blob[2]} << 8) | std::uint32_t{blob[3]};
+    if (len != type.size() || std::string_view(reinterpret_cast<const char*>(blob.data() + 4), len) != type)
         return std::nullopt;
-    return Md5Colon(*blob);
+    return Md5Colon(blob);
 }
 
 std::optional<std::string> X509Fingerprint(std::string_view pem) {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <set>
 
+#include "common/crypto.hpp"
 #include "common/ids.hpp"
 #include "emulator/nova_api.hpp"
 
@@ -134,7 +135,7 @@ json ServerView(const State& st, const Call& c, const Server& s, View view) {
         {"tenant_id", s.project_id},
         {"user_id", s.user_id},
         {"metadata", s.metadata},
-        {"hostId", s.host.empty() ? std::string() : nova::Sha224Hex(s.project_id + s.host)},
+        {"hostId", s.host.empty() ? std::string() : Sha224Hex(s.project_id + s.host)},
         {"created", FormatIso8601(s.created)},
         {"updated", FormatIso8601(s.updated)},
         // No Neutron in a cloudlet: servers have no ports, hence no addresses.
@@ -266,17 +267,7 @@ bool IsIp(const std::string& s, int family) {
 }
 
 bool IsBase64(const std::string& s) {
-    if (s.size() % 4 != 0) return false;
-    std::size_t pad = 0;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        unsigned char ch = static_cast<unsigned char>(s[i]);
-        if (ch == '=') {
-            ++pad;
-            continue;
-        }
-        if (pad || !(std::isalnum(ch) || ch == '+' || ch == '/')) return false;
-    }
-    return pad <= 2;
+    return Base64Decode(s).ok();
 }
 
 // parameter_types.tag: 1-60 characters without '/' or ','.

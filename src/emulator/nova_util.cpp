@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <span>
 #include <stdexcept>
 
 #include "common/ids.hpp"
@@ -46,8 +47,6 @@ void Digest(const EVP_MD* md, std::string_view data, unsigned& len, unsigned cha
     }
     EVP_MD_CTX_free(ctx);
 }
-
-constexpr char kHex[] = "0123456789abcdef";
 
 bool Printable(std::string_view s) {
     // Nova's valid_name_regex allows any printable Unicode; control characters are refused.
@@ -251,25 +250,7 @@ std::string NameUuid(std::string_view name) {
     Digest(EVP_sha1(), "shoal-cloudlet:" + std::string(name), len, md);
     md[6] = static_cast<unsigned char>((md[6] & 0x0f) | 0x50);
     md[8] = static_cast<unsigned char>((md[8] & 0x3f) | 0x80);
-    std::string s;
-    for (int i = 0; i < 16; ++i) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) s.push_back('-');
-        s.push_back(kHex[md[i] >> 4]);
-        s.push_back(kHex[md[i] & 0xf]);
-    }
-    return s;
-}
-
-std::string Sha224Hex(std::string_view data) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned len = 0;
-    Digest(EVP_sha224(), data, len, md);
-    std::string s;
-    for (unsigned i = 0; i < len; ++i) {
-        s.push_back(kHex[md[i] >> 4]);
-        s.push_back(kHex[md[i] & 0xf]);
-    }
-    return s;
+    return UuidText(std::span<const std::uint8_t, 16>(md, 16));
 }
 
 std::string RandomString(std::size_t n, std::string_view alphabet) {

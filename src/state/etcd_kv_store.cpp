@@ -4,12 +4,11 @@
 #include <charconv>
 #include <utility>
 
+#include "common/crypto.hpp"
 #include "state/key_range.hpp"
 
 namespace shoal::state {
 namespace {
-
-constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 // proto3 JSON writes int64 as a string ("12"); numbers are accepted too. Absent means 0.
 std::optional<std::int64_t> Int64Field(const nlohmann::json& j, const char* name) {
@@ -31,7 +30,9 @@ std::optional<std::string> BytesField(const nlohmann::json& j, const char* name)
     auto it = j.find(name);
     if (it == j.end() || it->is_null()) return std::string();
     if (!it->is_string()) return std::nullopt;
-    return Base64Decode(it->get_ref<const std::string&>());
+    auto bytes = Base64Decode(it->get_ref<const std::string&>());
+    if (!bytes) return std::nullopt;
+    return std::move(bytes).value();
 }
 
 bool BoolField(const nlohmann::json& j, const char* name) {
@@ -63,64 +64,6 @@ ErrorCode FromGrpcCode(std::int64_t code) {
 }
 
 }  // namespace
-
-std::string Base64Encode(std::string_view bytes) {
-    std::string out;
-    out.reserve((bytes.size() + 2) / 3 * 4);
-    std::size_t i = 0;
-    for (; i + 3 <= bytes.size(); i += 3) {
-        auto n = (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16) |
-                 (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8) |
-                 static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 2]));
-        out += kAlphabet[(n >> 18) & 63];
-        out += kAlphabet[(n >> 12) & 63];
-        out += kAlphabet[(n >> 6) & 63];
-        out += kAlphabet[n & 63];
-    }
-    std::size_t rest = bytes.size() - i;
-    if (rest > 0) {
-        std::uint32_t n = static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16;
-        if (rest == 2) n |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8;
-        out += kAlphabet[(n >> 18) & 63];
-        out += kAlphabet[(n >> 12) & 63];
-        out += rest == 2 ? kAlphabet[(n >> 6) & 63] : '=';
-        out += '=';
-    }
-    return out;
-}
-
-std::optional<std::string> Base64Decode(std::string_view text) {
-    static const auto kTable = [] {
-        std::array<int, 256> t{};
-        t.fill(-1);
-        for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(kAlphabet[i])] = i;
-        return t;
-    }();
-    if (text.size() % 4 != 0) return std::nullopt;
-    std::string out;
-    out.reserve(text.size() / 4 * 3);
-    for (std::size_t i = 0; i < text.size(); i += 4) {
-        bool last = i + 4 == text.size();
-        int pad = 0;
-        std::uint32_t n = 0;
-        for (std::size_t k = 0; k < 4; ++k) {
-            char c = text[i + k];
-            int v = 0;
-            if (c == '=' && last && k >= 2) {
-                ++pad;
-            } else {
-                if (pad > 0) return std::nullopt;  // data after padding
-                v = kTable[static_cast<unsigned char>(c)];
-                if (v < 0) return std::nullopt;
-            }
-            n = (n << 6) | static_cast<std::uint32_t>(v);
-        }
-        out += static_cast<char>((n >> 16) & 0xff);
-        if (pad < 2) out += static_cast<char>((n >> 8) & 0xff);
-        if (pad < 1) out += static_cast<char>(n & 0xff);
-    }
-    return out;
-}
 
 Result<std::unique_ptr<EtcdKvStore>> EtcdKvStore::Create(boost::asio::any_io_executor executor, EtcdOptions options) {
     if (options.endpoints.empty()) return MakeError(ErrorCode::kBadRequest, "etcd store: no endpoint configured");

@@ -58,9 +58,4 @@ private:
     http::Client client_;
 };
 
-// Base64 (RFC 4648, with padding), as the etcd gateway encodes bytes. Decode: nullopt when the
-// input is not valid base64.
-std::string Base64Encode(std::string_view bytes);
-std::optional<std::string> Base64Decode(std::string_view text);
-
 }  // namespace shoal::state

@@ -87,6 +87,8 @@ TEST(CloudletTenants, ShadowNamesAreStableAndFitKeystone) {
     EXPECT_EQ(hashed, ShadowName("shoal-", long_id));
     EXPECT_NE(ShadowName("shoal-", "a/b"), "shoal-a/b");  // unsafe characters are hashed
     EXPECT_NE(ShadowName("shoal-", "a b"), ShadowName("shoal-", "a_b"));
+    // Existing cloudlets hold users by these names: the derivation must never change.
+    EXPECT_EQ(ShadowName("shoal-", "a/b"), "shoal-h-c14cddc033f64b9dea80ea675cf280a015e67251");
 }
 
 TEST(CloudletTenants, ShadowPasswordsAreDerivedPerSecretCloudletAndTenant) {
@@ -94,6 +96,8 @@ TEST(CloudletTenants, ShadowPasswordsAreDerivedPerSecretCloudletAndTenant) {
     EXPECT_EQ(p, ShadowPassword("s3cret", "http://h/identity/v3", "t1"));
     EXPECT_EQ(p.rfind("Sh0al-", 0), 0u);
     EXPECT_EQ(p.size(), 6u + 43u);  // base64url of 32 bytes, unpadded
+    // Existing shadow users have this password: the derivation must never change.
+    EXPECT_EQ(p, "Sh0al-6gARc-If3e5yH-kDkaIx2jWLg8quAeh0GTGCE0AxzdM");
     EXPECT_NE(p, ShadowPassword("other", "http://h/identity/v3", "t1"));
     EXPECT_NE(p, ShadowPassword("s3cret", "http://g/identity/v3", "t1"));
     EXPECT_NE(p, ShadowPassword("s3cret", "http://h/identity/v3", "t2"));

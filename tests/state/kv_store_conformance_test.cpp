@@ -663,24 +663,6 @@ TEST(SqliteKvStoreTest, UnopenablePathIsInternalError) {
 
 // ---- etcd specifics ----
 
-TEST(EtcdKvStoreTest, Base64RoundTripsAndRejectsGarbage) {
-    EXPECT_EQ(Base64Encode(""), "");
-    EXPECT_EQ(Base64Encode("f"), "Zg==");
-    EXPECT_EQ(Base64Encode("fo"), "Zm8=");
-    EXPECT_EQ(Base64Encode("foo"), "Zm9v");
-    EXPECT_EQ(Base64Encode("foobar"), "Zm9vYmFy");
-    std::string bytes = Bytes0To255();
-    for (std::size_t n = 0; n <= bytes.size(); ++n) {
-        auto s = bytes.substr(bytes.size() - n);
-        auto back = Base64Decode(Base64Encode(s));
-        ASSERT_TRUE(back) << n;
-        ASSERT_EQ(*back, s) << n;
-    }
-    for (const char* bad : {"Zg=", "Z===", "Zg=a", "Zm9v!A==", "=Zg=", "Zg==Zg=="}) {
-        EXPECT_FALSE(Base64Decode(bad).has_value()) << bad;
-    }
-}
-
 TEST(EtcdKvStoreTest, NothingListeningIsUnavailableQuickly) {
     boost::asio::io_context io;
     EtcdOptions options;
