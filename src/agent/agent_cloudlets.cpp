@@ -6,11 +6,11 @@
 #include <charconv>
 #include <random>
 
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "agent/peer_sampler.hpp"
+#include "common/spawn.hpp"
 #include "http/errors.hpp"
 
 namespace shoal::agent {
@@ -287,15 +287,8 @@ asio::awaitable<cloudlet::BuildProgress> AgentCloudlets::AwaitLocalBuild(std::st
     ++waiters_;
     if (!watching_) {
         watching_ = true;
-        asio::co_spawn(co_await asio::this_coro::executor, Watch(), [this](std::exception_ptr e) {
-            if (!e) return;
-            watching_ = false;
-            try {
-                std::rethrow_exception(e);
-            } catch (const std::exception& x) {
-                spdlog::error("agent {}: build watch failed: {}", self_id_, x.what());
-            }
-        });
+        SpawnDetached(co_await asio::this_coro::executor, Watch(), "agent " + self_id_ + ": build watch failed",
+                      [this] { watching_ = false; });
     }
     cloudlet::BuildProgress progress;
     auto listed = listed_;

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "common/log.hpp"
+#include "common/spawn.hpp"
 
 namespace shoal::bench {
 
@@ -24,13 +25,7 @@ public:
     void Spawn(boost::asio::awaitable<void> task) {
         ++*pending_;
         boost::asio::co_spawn(ex_, std::move(task), [pending = pending_, done = done_](std::exception_ptr e) {
-            if (e) {
-                try {
-                    std::rethrow_exception(e);
-                } catch (const std::exception& x) {
-                    spdlog::error("bench: a task threw: {}", x.what());
-                }
-            }
+            LogCoroutineFailure("bench: a task threw", e);
             if (--*pending == 0) done->cancel();
         });
     }

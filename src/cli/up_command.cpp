@@ -27,6 +27,7 @@
 #include "agent/peer_sampler.hpp"
 #include "common/log.hpp"
 #include "common/secure_random.hpp"
+#include "common/spawn.hpp"
 #include "emulator/cloudlet.hpp"
 #include "emulator/fake_compute.hpp"
 #include "http/client.hpp"
@@ -555,7 +556,7 @@ int RunUp(const UpCliOptions& o) {
         status_timer.cancel();
         signals.cancel();
         asio::co_spawn(io, shoal.Stop(), [&io](std::exception_ptr e) {
-            if (e) spdlog::error("shoal up: stopping failed");
+            LogCoroutineFailure("shoal up: stopping failed", e);
             io.stop();
         });
     };

@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -13,6 +12,7 @@
 #include <set>
 
 #include "common/ids.hpp"
+#include "common/spawn.hpp"
 #include "emulator/api_gate.hpp"
 #include "emulator/nova_api.hpp"
 
@@ -369,17 +369,6 @@ asio::awaitable<Admission> Admit(StatePtr st) {
     co_return a;
 }
 
-void LogFailure(std::string_view what, std::exception_ptr e) {
-    if (!e) return;
-    try {
-        std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-        spdlog::error("fake compute: {} failed: {}", what, ex.what());
-    } catch (...) {
-        spdlog::error("fake compute: {} failed", what);
-    }
-}
-
 asio::awaitable<void> Complete(StatePtr st, std::string id, std::uint64_t op, Pending what);
 
 asio::awaitable<void> Build(StatePtr st, std::string id, std::uint64_t op) {
@@ -482,12 +471,11 @@ asio::awaitable<void> Complete(StatePtr st, std::string id, std::uint64_t op, Pe
 
 void Spawn(const StatePtr& st, const std::string& id, std::uint64_t op, Pending what) {
     if (what == Pending::kNone) return;
-    std::string label = "server " + id;
+    std::string label = "fake compute: server " + id + " failed";
     if (what == Pending::kBuild)
-        asio::co_spawn(st->executor, Build(st, id, op), [label](std::exception_ptr e) { LogFailure(label, e); });
+        SpawnDetached(st->executor, Build(st, id, op), std::move(label));
     else
-        asio::co_spawn(st->executor, Complete(st, id, op, what),
-                       [label](std::exception_ptr e) { LogFailure(label, e); });
+        SpawnDetached(st->executor, Complete(st, id, op, what), std::move(label));
 }
 
 }  // namespace

@@ -1,13 +1,13 @@
 // The emulated Glance's image data: upload, download, staging and the interoperable import
 // (web-download and glance-direct), run in the background like Glance's taskflow.
 #include <spdlog/spdlog.h>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/url/parse.hpp>
 
 #include <filesystem>
 #include <fstream>
 
 #include "common/ids.hpp"
+#include "common/spawn.hpp"
 #include "emulator/glance_state.hpp"
 
 namespace shoal::emulator {
@@ -413,14 +413,7 @@ Result<http::Response> GlanceService::State::ImportImage(http::Request& req) {
         FinishImport(image, job.task_id, std::nullopt);
         self->Save(image);
     };
-    asio::co_spawn(ctx.executor, run(std::move(weak), std::move(job)), [id](std::exception_ptr e) {
-        if (!e) return;
-        try {
-            std::rethrow_exception(e);
-        } catch (const std::exception& x) {
-            spdlog::error("glance: import of image {} died: {}", id, x.what());
-        }
-    });
+    SpawnDetached(ctx.executor, run(std::move(weak), std::move(job)), "glance: import of image " + id + " died");
     return http::Response::Empty(202);
 }
 

@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -14,6 +13,7 @@
 #include <string_view>
 
 #include "common/ids.hpp"
+#include "common/spawn.hpp"
 #include "http/big_file_body.hpp"
 
 namespace shoal::http {
@@ -55,14 +55,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
                 co_await t.async_wait(kNoThrow);
                 continue;
             }
-            asio::co_spawn(executor, RunSession(std::move(socket)), [](std::exception_ptr e) {
-                if (!e) return;
-                try {
-                    std::rethrow_exception(e);
-                } catch (const std::exception& x) {
-                    spdlog::error("http: session died: {}", x.what());
-                }
-            });
+            SpawnDetached(executor, RunSession(std::move(socket)), "http: session died");
         }
     }
 
@@ -337,14 +330,7 @@ Result<std::uint16_t> Server::Listen(const std::string& address, std::uint16_t p
                          "Cannot listen on " + address + ":" + std::to_string(port) + ": " + ec.message());
     }
     impl_->port = acc.local_endpoint().port();
-    asio::co_spawn(impl_->executor, impl_->AcceptLoop(), [](std::exception_ptr e) {
-        if (!e) return;
-        try {
-            std::rethrow_exception(e);
-        } catch (const std::exception& x) {
-            spdlog::error("http: accept loop died: {}", x.what());
-        }
-    });
+    SpawnDetached(impl_->executor, impl_->AcceptLoop(), "http: accept loop died");
     return impl_->port;
 }
 
