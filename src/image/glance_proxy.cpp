@@ -467,6 +467,14 @@ asio::awaitable<Result<std::string>> GlanceProxy::Import(std::string tenant,
             if (s == "active") break;
             if (s == "killed" || s == "deleted" || s == "deactivated")
                 co_return co_await fail(MakeError(ErrorCode::kBadGateway, "import ended " + s));
+            // Glance answers the import 202 with the image `importing` and its task lock set; a
+            // web-download that failed puts it back to queued, drops the lock and names the store
+            // in os_glance_failed_import (glance/async_/flows). Waiting on would only time out.
+            auto body = now->JsonBody();
+            if (s == "queued" && body.ok() &&
+                (!body->value("os_glance_failed_import", "").empty() || !body->contains("os_glance_import_task")))
+                co_return co_await fail(
+                    MakeError(ErrorCode::kBadGateway, "the cloudlet could not fetch the image from its data URL"));
         }
         if (std::chrono::steady_clock::now() > deadline)
             co_return co_await fail(MakeError(ErrorCode::kTimeout, "import did not finish in time"));

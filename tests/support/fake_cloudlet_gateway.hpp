@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -15,7 +16,8 @@
 namespace shoal::testing {
 
 // The fake of the boundary between a home agent's proxies and the cloudlets of the shoal
-// (cloudlet::CloudletGateway): cloudlets held in memory, each a small Nova that the test steers.
+// (cloudlet::CloudletGateway): cloudlets held in memory, each a small Nova and Glance that the test
+// steers.
 // Builds end at once, or when the test says; a cloudlet can refuse every build (202, then ERROR
 // with Nova's "No valid host" fault, as a real cloudlet with broken hypervisors does) or be
 // unreachable. Every call is recorded, so a test can check what each cloudlet was sent. No
@@ -34,6 +36,14 @@ public:
         std::string name;
         std::int64_t ram_mb = 0;
     };
+    struct Image {
+        nlohmann::json body;  // Glance's image document, "status" included
+        std::string data;
+        std::string tenant;
+    };
+    // How a cloudlet's Glance fetches a web-download URL (the agent's signed data URL): the test
+    // routes it to the proxy in process. The fetched bytes, or why not.
+    using FetchUrl = std::function<boost::asio::awaitable<Result<http::Response>>(std::string url)>;
     struct Cloudlet {
         std::string id;
         std::int64_t total_ram_mb = 16384;
@@ -43,6 +53,7 @@ public:
         bool hold_builds = false;      // builds stay BUILD until Finish()
         std::vector<Flavor> flavors;
         std::map<std::string, Server> servers;
+        std::map<std::string, Image> images;          // by id (shoal images keep their id everywhere)
         std::map<std::uint64_t, std::int64_t> holds;  // reservation -> RAM held
         std::string project;                          // the tenant's shadow project there
     };
@@ -70,6 +81,7 @@ public:
     std::vector<RecordedCall> CallsTo(const std::string& cloudlet, http::Method method, std::string_view path) const;
     // The candidates Candidates(k) returns (the first k): all cloudlets in the order added unless set.
     void SetCandidates(std::vector<std::string> ids) { candidates_ = std::move(ids); }
+    void SetFetchUrl(FetchUrl fetch) { fetch_url_ = std::move(fetch); }
     std::size_t HoldsMade() const { return holds_made_; }
 
     const std::string& SelfId() const override { return self_id_; }
@@ -86,6 +98,9 @@ public:
 
 private:
     http::Response Nova(Cloudlet& c, const std::string& tenant, const cloudlet::CloudletCall& call);
+    boost::asio::awaitable<http::Response> Glance(std::string cloudlet,
+                                                  std::string tenant,
+                                                  cloudlet::CloudletCall call);
     nlohmann::json ServerBody(const Cloudlet& c, const Server& s) const;
     scheduler::CloudletLoad LoadOf(const Cloudlet& c) const;
     void Changed();  // wakes AwaitBuild waiters
@@ -95,6 +110,7 @@ private:
     std::map<std::string, Cloudlet> cloudlets_;
     std::vector<std::string> order_;
     std::vector<std::string> candidates_;
+    FetchUrl fetch_url_;
     std::vector<RecordedCall> calls_;
     std::uint64_t next_server_ = 1;
     std::uint64_t next_reservation_ = 1;
