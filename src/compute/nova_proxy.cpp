@@ -6,7 +6,6 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
-#include <charconv>
 #include <set>
 
 #include "common/async_mutex.hpp"
@@ -18,6 +17,7 @@
 #include "compute/server_create.hpp"
 #include "http/errors.hpp"
 #include "identity/caller.hpp"
+#include "openstack/microversion.hpp"
 
 namespace shoal::compute {
 namespace {
@@ -35,44 +35,15 @@ Error NoServer(const std::string& id) {
     return MakeError(ErrorCode::kNotFound, "Instance " + id + " could not be found.");
 }
 
-// The user's microversion's minor (2.<minor>); kNotAcceptable outside 2.1 .. 2.79.
-Result<int> Microversion(const http::Request& req) {
-    std::string v;
-    if (auto h = req.headers.Get("OpenStack-API-Version")) {
-        std::string s(*h);
-        if (s.rfind("compute ", 0) == 0) v = s.substr(8);
-    }
-    if (v.empty())
-        if (auto h = req.headers.Get("X-OpenStack-Nova-API-Version")) v = std::string(*h);
-    if (v.empty()) return 1;
-    if (v == "latest") return NovaProxy::kMaxMicroversion;
-    int minor = -1;
-    if (v.rfind("2.", 0) == 0) {
-        auto digits = std::string_view(v).substr(2);
-        auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), minor);
-        if (ec != std::errc() || end != digits.data() + digits.size()) minor = -1;
-    }
-    if (minor < 1 || minor > NovaProxy::kMaxMicroversion)
-        return MakeError(ErrorCode::kNotAcceptable,
-                         "Version " + v + " is not supported by the API. Minimum is 2.1 and maximum is 2." +
-                             std::to_string(NovaProxy::kMaxMicroversion) + ".");
-    return minor;
-}
-
+// The request's microversion minor (2.<minor>), which the route wrapper (AddRoutes) parsed once and
+// put in the request's context before the handler ran.
 int MicroversionOr1(const http::Request& req) {
-    auto mv = Microversion(req);
-    return mv.ok() ? *mv : 1;
+    const auto* v = req.context.Get<openstack::NovaVersion>();
+    return v ? v->minor : 1;
 }
 
 std::string MvString(int minor) {
     return "2." + std::to_string(minor);
-}
-
-http::Response WithVersion(http::Response r, int minor) {
-    r.headers.Set("OpenStack-API-Version", "compute " + MvString(minor));
-    r.headers.Set("X-OpenStack-Nova-API-Version", MvString(minor));
-    r.headers.Set("Vary", "OpenStack-API-Version, X-OpenStack-Nova-API-Version");
-    return r;
 }
 
 // Fields that only the home agent reads (the server's placement story) live in record.extra.
@@ -102,11 +73,13 @@ void NovaProxy::AddRoutes(http::Router& router) {
     // Every answer carries the microversion it was served at, and an unsupported one is 406.
     auto bind = [this](auto fn) {
         return [this, fn](http::Request& r) -> asio::awaitable<Result<http::Response>> {
-            auto mv = Microversion(r);
+            auto mv = openstack::NovaMicroversion(r.headers, kMaxMicroversion);
             if (!mv.ok()) co_return mv.error();
+            r.context.Set(openstack::NovaVersion{*mv});
             auto answer = co_await (this->*fn)(r);
             if (!answer.ok()) co_return answer;
-            co_return WithVersion(std::move(answer).value(), *mv);
+            openstack::SetNovaVersionHeaders(*answer, *mv);
+            co_return answer;
         };
     };
     router.SetErrorStyle("/compute", http::ErrorStyle::kNova);
