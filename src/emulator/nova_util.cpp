@@ -9,6 +9,7 @@
 #include "common/ids.hpp"
 #include "common/secure_random.hpp"
 #include "emulator/nova_api.hpp"
+#include "openstack/microversion.hpp"
 
 namespace shoal::emulator::nova {
 
@@ -31,13 +32,6 @@ bool AllDigits(std::string_view s) {
 }
 
 // Decimal without a leading zero (APIVersionRequest's "^([1-9]\d*)\.([1-9]\d*|0)$").
-bool VersionNumber(std::string_view s, bool allow_zero, int& out) {
-    if (!AllDigits(s) || s.size() > 6) return false;
-    if (s.size() > 1 && s[0] == '0') return false;
-    out = std::stoi(std::string(s));
-    return allow_zero || out != 0;
-}
-
 void Digest(const EVP_MD* md, std::string_view data, unsigned& len, unsigned char* out) {
     EVP_MD_CTX* ctx = EVP_MD_CTX_new();
     if (!ctx || EVP_DigestInit_ex(ctx, md, nullptr) != 1 || EVP_DigestUpdate(ctx, data.data(), data.size()) != 1 ||
@@ -58,39 +52,13 @@ bool Printable(std::string_view s) {
 }  // namespace
 
 Result<ApiVersion> RequestedVersion(const http::Request& req) {
-    std::optional<std::string> text;
-    if (auto h = req.headers.Get("OpenStack-API-Version")) {
-        std::string_view rest = *h;
-        while (!rest.empty()) {
-            auto comma = rest.find(',');
-            auto item = Trim(rest.substr(0, comma));
-            rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-            auto space = item.find_first_of(" \t");
-            if (space == std::string_view::npos) continue;
-            if (Lower(Trim(item.substr(0, space))) == "compute") text = std::string(Trim(item.substr(space + 1)));
-        }
-    }
-    if (!text)
-        if (auto h = req.headers.Get("X-OpenStack-Nova-API-Version")) text = std::string(Trim(*h));
-    if (!text) return ApiVersion{1};
-    if (Lower(*text) == "latest") return ApiVersion{kMaxMinor};
-    auto dot = text->find('.');
-    int major = 0, minor = 0;
-    if (dot == std::string::npos || !VersionNumber(std::string_view(*text).substr(0, dot), false, major) ||
-        !VersionNumber(std::string_view(*text).substr(dot + 1), true, minor))
-        return MakeError(ErrorCode::kBadRequest,
-                         "API Version String " + *text + " is of invalid format. Must be of format MajorNum.MinorNum.");
-    if (major != 2 || minor < 1 || minor > kMaxMinor)
-        return MakeError(ErrorCode::kNotAcceptable, "Version " + std::to_string(major) + "." + std::to_string(minor) +
-                                                        " is not supported by the API. Minimum is 2.1 and maximum is " +
-                                                        MaxVersionString() + ".");
-    return ApiVersion{minor};
+    auto minor = openstack::NovaMicroversion(req.headers, kMaxMinor);
+    if (!minor.ok()) return minor.error();
+    return ApiVersion{*minor};
 }
 
 void AddVersionHeaders(http::Response& response, ApiVersion version) {
-    response.headers.Set("OpenStack-API-Version", "compute " + version.String());
-    response.headers.Set("X-OpenStack-Nova-API-Version", version.String());
-    response.headers.Set("Vary", "OpenStack-API-Version, X-OpenStack-Nova-API-Version");
+    openstack::SetNovaVersionHeaders(response, version.minor);
 }
 
 Error PolicyError(std::string_view rule) {

@@ -15,6 +15,7 @@
 
 #include "common/ids.hpp"
 #include "http/errors.hpp"
+#include "openstack/microversion.hpp"
 
 namespace shoal::emulator {
 
@@ -265,27 +266,8 @@ Error InvalidQuery(std::string_view detail) {
 
 // ---------------------------------------------------------------- microversions
 
-// microversion_parse: "OpenStack-API-Version: placement 1.29", folded over repeated fields,
-// the last entry for our service winning.
-std::optional<std::string> RequestedMicroversion(const http::Headers& headers) {
-    std::string folded;
-    for (const auto& [name, value] : headers) {
-        if (!IEquals(name, "OpenStack-API-Version")) continue;
-        if (!folded.empty()) folded += ',';
-        folded += value;
-    }
-    auto entries = Split(folded, ',');
-    for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
-        auto entry = Trim(*it);
-        auto blank = entry.find_first_of(" \t");
-        if (blank == std::string_view::npos) continue;
-        if (IEquals(entry.substr(0, blank), "placement")) return std::string(Trim(entry.substr(blank)));
-    }
-    return std::nullopt;
-}
-
 Result<int> ParseMicroversion(const Request& req) {
-    std::string s = RequestedMicroversion(req.headers).value_or("1.0");
+    std::string s = openstack::RequestedMicroversion(req.headers, "placement").value_or("1.0");
     if (s == "latest") return kMaxMinor;
     auto invalid = [&](std::string_view why) {
         return BadRequest("Invalid microversion: invalid version string: " + s + "; " + std::string(why));
