@@ -1,13 +1,10 @@
 #include "compute/list_runner.hpp"
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-
-#include <memory>
 
 namespace shoal::compute {
 namespace {
@@ -17,31 +14,19 @@ namespace asio = boost::asio;
 // Every query at once; answers in query order (nullopt for a cloudlet that did not answer).
 asio::awaitable<std::vector<CloudletAnswer>> FetchAll(const std::vector<CloudletQuery>& queries,
                                                       const FetchList& fetch) {
-    auto answers = std::make_shared<std::vector<CloudletAnswer>>(queries.size());
-    auto pending = std::make_shared<std::size_t>(queries.size());
     auto ex = co_await asio::this_coro::executor;
-    auto done = std::make_shared<asio::steady_timer>(ex, asio::steady_timer::time_point::max());
+    using Fetch = decltype(asio::co_spawn(ex, fetch(queries.front()), asio::deferred));
+    std::vector<Fetch> fetches;
+    for (const auto& q : queries) fetches.push_back(asio::co_spawn(ex, fetch(q), asio::deferred));
+    std::vector<CloudletAnswer> answers(queries.size());
+    if (queries.empty()) co_return answers;
+    auto [order, failures, bodies] = co_await asio::experimental::make_parallel_group(std::move(fetches))
+                                         .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
     for (std::size_t i = 0; i < queries.size(); ++i) {
-        (*answers)[i].cloudlet = queries[i].cloudlet;
-        auto one = [](CloudletQuery q, FetchList f, std::shared_ptr<std::vector<CloudletAnswer>> out, std::size_t index,
-                      std::shared_ptr<std::size_t> left,
-                      std::shared_ptr<asio::steady_timer> timer) -> asio::awaitable<void> {
-            std::optional<json> body;
-            try {
-                body = co_await f(q);
-            } catch (const std::exception&) {
-                body.reset();  // reported as a down cloudlet
-            }
-            (*out)[index].body = std::move(body);
-            if (--*left == 0) timer->cancel();
-        };
-        asio::co_spawn(ex, one(queries[i], fetch, answers, i, pending, done), asio::detached);
+        answers[i].cloudlet = queries[i].cloudlet;
+        if (!failures[i]) answers[i].body = std::move(bodies[i]);  // a throw is a down cloudlet
     }
-    while (*pending > 0) {
-        boost::system::error_code ec;
-        co_await done->async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    }
-    co_return std::move(*answers);
+    co_return answers;
 }
 
 }  // namespace

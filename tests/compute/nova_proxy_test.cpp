@@ -10,6 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <functional>
+#include <map>
 
 #include "async_test.hpp"
 #include "fake_cloudlet_gateway.hpp"
@@ -285,6 +286,28 @@ TEST_F(NovaProxyTest, BadCreatesAreRefusedAtOnceWithNovasErrorsAndNothingIsPlace
     EXPECT_TRUE(gateway_.CallsTo("agent-a", M::kPost, "/servers").empty());
     EXPECT_TRUE(gateway_.CallsTo("agent-b", M::kPost, "/servers").empty());
     EXPECT_EQ(json::parse(Send(alice_, M::kGet, "/compute/v2.1/servers").body)["servers"], json::array());
+}
+
+TEST_F(NovaProxyTest, AListMergesEveryCloudletAndTreatsADownOneAsNovaTreatsADownCell) {
+    Start();
+    gateway_.SetCandidates({"agent-a"});
+    const std::string at_a = Create(alice_);
+    ASSERT_TRUE(RunUntil([&] { return StatusOf(at_a) == "ACTIVE"; }));
+    gateway_.SetCandidates({"agent-b"});
+    const std::string at_b = Create(alice_);
+    ASSERT_TRUE(RunUntil([&] { return StatusOf(at_b) == "ACTIVE"; }));
+    auto ids = [&](const std::string& microversion = {}) {
+        std::map<std::string, std::string> out;  // id -> status
+        const json list =
+            json::parse(Send(alice_, M::kGet, "/compute/v2.1/servers/detail", nullptr, microversion).body);
+        for (const auto& s : list["servers"]) out[s["id"]] = s.value("status", "(none)");
+        return out;
+    };
+    EXPECT_EQ(ids(), (std::map<std::string, std::string>{{at_a, "ACTIVE"}, {at_b, "ACTIVE"}}));
+    gateway_.At("agent-b").unreachable = true;
+    // Nova leaves a down cell's servers out before 2.69, and lists them as UNKNOWN from 2.69.
+    EXPECT_EQ(ids(), (std::map<std::string, std::string>{{at_a, "ACTIVE"}}));
+    EXPECT_EQ(ids("2.69"), (std::map<std::string, std::string>{{at_a, "ACTIVE"}, {at_b, "UNKNOWN"}}));
 }
 
 }  // namespace
