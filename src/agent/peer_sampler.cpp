@@ -1,6 +1,5 @@
 #include "agent/peer_sampler.hpp"
 
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -8,6 +7,7 @@
 
 #include <algorithm>
 
+#include "common/spawn.hpp"
 #include "overlay/wire.hpp"
 
 namespace shoal::agent {
@@ -17,15 +17,6 @@ using nlohmann::json;
 namespace asio = boost::asio;
 
 constexpr std::string_view kOverlayPath = "/a2a/v1/overlay";
-
-void LogFailure(std::exception_ptr e) {
-    if (!e) return;
-    try {
-        std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-        spdlog::error("overlay: coroutine failed: {}", ex.what());
-    }
-}
 
 std::string DigestString(std::uint64_t d) {
     return std::to_string(d);
@@ -73,7 +64,7 @@ void PeerSampler::Start() {
     if (running_) return;
     running_ = true;
     JoinThroughSeed();
-    asio::co_spawn(executor_, Loop(), LogFailure);
+    SpawnDetached(executor_, Loop(), "overlay: coroutine failed");
 }
 
 void PeerSampler::Stop() {
@@ -103,7 +94,7 @@ void PeerSampler::Round() {
     auto request = cyclon_.StartShuffle();
     if (!request) return;
     ++counters_.shuffles_started;
-    asio::co_spawn(executor_, Shuffle(std::move(*request)), LogFailure);
+    SpawnDetached(executor_, Shuffle(std::move(*request)), "overlay: coroutine failed");
 }
 
 void PeerSampler::JoinThroughSeed() {
@@ -115,7 +106,7 @@ void PeerSampler::JoinThroughSeed() {
         }
     }
     if (candidates.empty()) return;  // the first agent of a shoal: others will join it
-    asio::co_spawn(executor_, Join(candidates[rng_.Uniform(candidates.size())]), LogFailure);
+    SpawnDetached(executor_, Join(candidates[rng_.Uniform(candidates.size())]), "overlay: coroutine failed");
 }
 
 asio::awaitable<void> PeerSampler::Join(std::string introducer) {
@@ -191,7 +182,7 @@ asio::awaitable<void> PeerSampler::Shuffle(overlay::ShuffleRequest request) {
 }
 
 void PeerSampler::Post(std::string address, json message) {
-    asio::co_spawn(executor_, Deliver(std::move(address), std::move(message)), LogFailure);
+    SpawnDetached(executor_, Deliver(std::move(address), std::move(message)), "overlay: coroutine failed");
 }
 
 asio::awaitable<void> PeerSampler::Deliver(std::string address, json message) {

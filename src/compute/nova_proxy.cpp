@@ -1,7 +1,6 @@
 #include "compute/nova_proxy.hpp"
 
 #include <spdlog/spdlog.h>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -11,6 +10,7 @@
 #include "common/async_mutex.hpp"
 #include "common/ids.hpp"
 #include "common/secure_random.hpp"
+#include "common/spawn.hpp"
 #include "common/time_format.hpp"
 #include "compute/list_runner.hpp"
 #include "compute/owned_resource.hpp"
@@ -277,14 +277,8 @@ asio::awaitable<Result<http::Response>> NovaProxy::Create(http::Request& req) {
         if (!stored.ok()) co_return stored.error();
         if (first_id.empty()) first_id = rec.id;
         ++stats_.creates;
-        asio::co_spawn(executor_, Place(who->tenant, rec.id), [id = rec.id](std::exception_ptr e) {
-            if (!e) return;
-            try {
-                std::rethrow_exception(e);
-            } catch (const std::exception& x) {
-                spdlog::error("server {}: placement failed with an exception: {}", id, x.what());
-            }
-        });
+        SpawnDetached(executor_, Place(who->tenant, rec.id),
+                      "server " + rec.id + ": placement failed with an exception");
     }
     if (reservation) co_return http::Response::Json(202, json{{"reservation_id", reservation_id}});
     MemoryIdMap map;
@@ -525,15 +519,8 @@ void NovaProxy::Undo(std::string cloudlet, std::string tenant, std::string cloud
         }
     };
     ++stats_.undone;
-    asio::co_spawn(executor_, undo(this, alive_, std::move(cloudlet), std::move(tenant), std::move(cloudlet_id)),
-                   [](std::exception_ptr e) {
-                       if (!e) return;
-                       try {
-                           std::rethrow_exception(e);
-                       } catch (const std::exception& x) {
-                           spdlog::error("nova proxy: undo failed: {}", x.what());
-                       }
-                   });
+    SpawnDetached(executor_, undo(this, alive_, std::move(cloudlet), std::move(tenant), std::move(cloudlet_id)),
+                  "nova proxy: undo failed");
 }
 
 std::uint64_t NovaProxy::Decide(const std::string& cloudlet, std::int64_t ram_mb) {
