@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "compute/sha224.hpp"
+#include "common/crypto.hpp"
 
 namespace shoal::compute {
 namespace {

@@ -54,7 +54,7 @@ struct RetryPolicy {
 //
 //   Plan plan(need, policy);
 //   while (true) {
-//       loads = <ask the agents of sampler.Sample(plan.SampleSize()) for their loads>;
+//       loads = <ask the agents of gateway.Candidates(plan.SampleSize()) for their loads>;
 //       auto pick = plan.Next(loads, rng);
 //       if (!pick) { if (plan.Exhausted()) fail(pick.error()); continue; }  // fresh sample
 //       if (<forward the create to loads[*pick], wait for ACTIVE>) done;

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "compute/sha224.hpp"
+#include "common/crypto.hpp"
 
 namespace shoal::compute {
 namespace {
