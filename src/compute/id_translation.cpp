@@ -110,31 +110,6 @@ std::string IdFromHref(std::string_view ref) {
     return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
 }
 
-std::string EncodeQuery(const QueryParams& params) {
-    static constexpr char kHex[] = "0123456789ABCDEF";
-    auto enc = [](std::string_view s) {
-        std::string out;
-        for (unsigned char c : s) {
-            if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-                out.push_back(static_cast<char>(c));
-            } else if (c == ' ') {
-                out.push_back('+');
-            } else {
-                out.push_back('%');
-                out.push_back(kHex[c >> 4]);
-                out.push_back(kHex[c & 0xf]);
-            }
-        }
-        return out;
-    };
-    std::string out;
-    for (const auto& [k, v] : params) {
-        if (!out.empty()) out.push_back('&');
-        out += enc(k) + "=" + enc(v);
-    }
-    return out;
-}
-
 // ---- MemoryIdMap ------------------------------------------------------------------------------
 
 void MemoryIdMap::Add(Kind kind, std::string shoal_id, std::string cloudlet, std::string cloudlet_id) {

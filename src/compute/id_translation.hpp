@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/result.hpp"
+#include "http/message.hpp"
 
 // Rewriting Nova v2.1 and Glance v2 bodies between cloudlet space (the cloudlet's ids and
 // URLs) and shoal space (shoal ids and the agent's URLs). Pure functions over JSON: the agent's
@@ -19,7 +20,7 @@ namespace shoal::compute {
 
 using json = nlohmann::json;
 // Decoded query parameters in request order (repeated keys allowed, as Nova's sort_key).
-using QueryParams = std::vector<std::pair<std::string, std::string>>;
+using QueryParams = http::QueryParams;  // one query type: the HTTP core's
 
 // What an id names. The names are state::ResourceRecord::kind values.
 enum class Kind { kServer, kImage, kFlavor, kNetwork, kPort, kVolume, kSnapshot, kServerGroup };
@@ -155,7 +156,5 @@ private:
 
 // The last path segment of an id-or-href ("http://h/images/abc?x" -> "abc", "abc" -> "abc").
 std::string IdFromHref(std::string_view ref);
-// application/x-www-form-urlencoded, as Python's urlencode (spaces as '+').
-std::string EncodeQuery(const QueryParams& params);
 
 }  // namespace shoal::compute

@@ -511,14 +511,15 @@ Result<MergeResult> MergePage(const ListRequest& request,
         if (next) {
             std::string path = request.kind == ListKind::kServersDetail ? "/servers/detail?" : "/servers?";
             result.body["servers_links"] = json::array(
-                {{{"rel", "next"}, {"href", tr.urls().compute + path + EncodeQuery(WithMarker(request.query, last))}}});
+                {{{"rel", "next"},
+                  {"href", tr.urls().compute + path + http::EncodeQuery(WithMarker(request.query, last))}}});
         }
     } else {
-        std::string first = EncodeQuery(WithMarker(request.query, std::nullopt));
+        std::string first = http::EncodeQuery(WithMarker(request.query, std::nullopt));
         result.body = {{"images", std::move(items)},
                        {"first", "/v2/images" + (first.empty() ? std::string() : "?" + first)},
                        {"schema", "/v2/schemas/images"}};
-        if (next) result.body["next"] = "/v2/images?" + EncodeQuery(WithMarker(request.query, last));
+        if (next) result.body["next"] = "/v2/images?" + http::EncodeQuery(WithMarker(request.query, last));
     }
     return result;
 }

@@ -172,7 +172,7 @@ asio::awaitable<Result<http::Response>> NovaProxy::Flavors(http::Request& req) {
     QueryParams q;
     for (const auto& [k, v] : req.query)
         if (k != "marker") q.emplace_back(k, v);  // markers are names here, ids there
-    if (!q.empty()) call.path += "?" + EncodeQuery(q);
+    if (!q.empty()) call.path += "?" + http::EncodeQuery(q);
     call.microversion = MvString(MicroversionOr1(req));
     auto answer = co_await gateway_.Call(home, who->tenant, call);
     if (!answer.ok()) co_return answer.error();
@@ -689,7 +689,7 @@ asio::awaitable<Result<http::Response>> NovaProxy::List(http::Request& req) {
     auto* ctx = &context;
     auto fetch_list = [this, tenant, mv, ctx](const CloudletQuery& q) -> asio::awaitable<std::optional<json>> {
         CloudletCall call(Service::kCompute, http::Method::kGet, q.path);
-        if (!q.query.empty()) call.path += "?" + EncodeQuery(q.query);
+        if (!q.query.empty()) call.path += "?" + http::EncodeQuery(q.query);
         call.microversion = MvString(mv);
         call.timeout = options_.list_timeout;
         auto answer = co_await gateway_.Call(q.cloudlet, tenant, call);

@@ -215,7 +215,7 @@ asio::awaitable<Result<http::Response>> GlanceProxy::List(http::Request& req) {
     const std::string tenant = who->tenant;
     auto fetch_list = [this, tenant](const compute::CloudletQuery& q) -> asio::awaitable<std::optional<json>> {
         CloudletCall call(Service::kImage, http::Method::kGet, q.path);
-        if (!q.query.empty()) call.path += "?" + compute::EncodeQuery(q.query);
+        if (!q.query.empty()) call.path += "?" + http::EncodeQuery(q.query);
         call.timeout = std::chrono::milliseconds(10'000);
         auto answer = co_await gateway_.Call(q.cloudlet, tenant, call);
         if (!answer.ok() || answer->status != 200) co_return std::nullopt;

@@ -508,12 +508,14 @@ TEST_F(TranslationTest, ListQueryParams) {
 
 // ---- small helpers ----------------------------------------------------------------------------
 
-TEST(Helpers, IdFromHrefAndEncodeQuery) {
+TEST(Helpers, IdFromHrefAndTheQueryEncodingOfListsSentOn) {
     EXPECT_EQ(IdFromHref("abc"), "abc");
     EXPECT_EQ(IdFromHref("http://h/compute/images/abc?x=1"), "abc");
     EXPECT_EQ(IdFromHref("http://h/flavors/1/"), "1");
-    EXPECT_EQ(EncodeQuery({{"name", "a b&c"}, {"marker", "x/y"}}), "name=a+b%26c&marker=x%2Fy");
-    EXPECT_EQ(EncodeQuery({}), "");
+    // Lists sent on to cloudlets and next links use the HTTP core's encoding (RFC 3986: a space
+    // is %20, which WebOb and the embedded cloudlet decode alike).
+    EXPECT_EQ(http::EncodeQuery({{"name", "a b&c"}, {"marker", "x/y"}}), "name=a%20b%26c&marker=x%2Fy");
+    EXPECT_EQ(http::EncodeQuery({}), "");
 }
 
 TEST(Helpers, MemoryIdMapPassThroughAndCopies) {
