@@ -226,15 +226,7 @@ Result<Ok> Agent::Start() {
         i.cloudlet = *i.config.cloudlet;
     }
 
-    cloudlet::Credentials credentials;
-    credentials.auth_url = i.cloudlet.auth_url;
-    credentials.username = i.cloudlet.username;
-    credentials.password = i.cloudlet.password;
-    credentials.project = i.cloudlet.project;
-    credentials.user_domain = i.cloudlet.user_domain;
-    credentials.project_domain = i.cloudlet.project_domain;
-    credentials.region = i.cloudlet.region;
-    i.cloudlet_client = std::make_unique<cloudlet::CloudletClient>(i.executor, credentials);
+    i.cloudlet_client = std::make_unique<cloudlet::CloudletClient>(i.executor, i.cloudlet);
 
     auto store = state::OpenKvStore(i.config.state, i.executor);
     if (!store.ok()) return MakeError(store.error().code, "state: " + store.error().message);

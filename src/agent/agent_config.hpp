@@ -11,6 +11,7 @@
 
 #include "common/result.hpp"
 #include "emulator/cloudlet_config.hpp"
+#include "openstack/credentials.hpp"
 #include "overlay/cyclon.hpp"
 #include "overlay/membership.hpp"
 #include "state/kv_store.hpp"
@@ -18,15 +19,7 @@
 namespace shoal::agent {
 
 // How an agent reaches the cloudlet it stands beside: its Keystone and admin credentials.
-struct CloudletAccess {
-    std::string auth_url;  // http://127.0.0.1:5000/identity/v3
-    std::string username = "admin";
-    std::string password;
-    std::string project = "admin";
-    std::string user_domain = "Default";
-    std::string project_domain = "Default";
-    std::string region = "RegionOne";
-};
+using CloudletAccess = openstack::Credentials;  // the agent's service account at its cloudlet
 
 struct OverlayOptions {
     overlay::CyclonConfig cyclon;

@@ -15,20 +15,11 @@
 #include "common/result.hpp"
 #include "common/time_format.hpp"
 #include "http/client.hpp"
+#include "openstack/credentials.hpp"
 
 namespace shoal::cloudlet {
 
-// The service account an agent uses in its cloudlet (agent::CloudletAccess carries the same
-// fields; this library does not depend on the agent's).
-struct Credentials {
-    std::string auth_url;  // Keystone, with or without /v3: http://127.0.0.1:5000/identity/v3
-    std::string username = "admin";
-    std::string password;
-    std::string project = "admin";
-    std::string user_domain = "Default";     // names, as in OS_USER_DOMAIN_NAME
-    std::string project_domain = "Default";  // OS_PROJECT_DOMAIN_NAME
-    std::string region = "RegionOne";
-};
+using Credentials = openstack::Credentials;
 
 enum class Service { kIdentity, kImage, kCompute, kPlacement };
 std::string_view ServiceType(Service s);  // the catalog type: "identity", "image", ...

@@ -46,9 +46,9 @@ std::string IdIn(const http::Response& r, const std::string& kind) {
 }  // namespace
 
 std::string PasswordAuthBody(const PasswordCredentials& c) {
-    json user = {{"name", c.username}, {"domain", {{"id", "default"}}}, {"password", c.password}};
+    json user = {{"name", c.username}, {"domain", {{"name", c.user_domain}}}, {"password", c.password}};
     json identity = {{"methods", json::array({"password"})}, {"password", {{"user", user}}}};
-    json scope = {{"project", {{"name", c.project}, {"domain", {{"id", "default"}}}}}};
+    json scope = {{"project", {{"name", c.project}, {"domain", {{"name", c.project_domain}}}}}};
     return json{{"auth", {{"identity", identity}, {"scope", scope}}}}.dump();
 }
 

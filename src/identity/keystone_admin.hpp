@@ -6,16 +6,12 @@
 
 #include "common/result.hpp"
 #include "http/client.hpp"
+#include "openstack/credentials.hpp"
 
 namespace shoal::identity {
 
 // A user's password credentials, project-scoped, in the default domain.
-struct PasswordCredentials {
-    std::string auth_url;  // Keystone v3, ".../v3"
-    std::string username;
-    std::string password;
-    std::string project;
-};
+using PasswordCredentials = openstack::Credentials;
 
 // What an operator does with Keystone's admin API: log in, then make projects and users
 // idempotently. Used by `shoal up` (the demo user) and `shoal bench` (one tenant per user).
