@@ -133,7 +133,7 @@ asio::awaitable<void> BootAndDelete::WaitUntilNodesIdle() {
         int running = 0;
         if (counted.ok())
             for (const auto& [node, n] : *counted) running += n;
-        if (counted.ok() && running == 0) co_return;
+        if (counted.ok() && running <= servers_before_) co_return;
         timer.expires_after(plan_.poll);
         co_await timer.async_wait(asio::use_awaitable);
     }
@@ -144,6 +144,12 @@ asio::awaitable<std::vector<RepetitionOutcome>> BootAndDelete::Run() {
         TaskGroup setup(executor_);
         for (auto& u : users_) setup.Spawn(Setup(*u));
         co_await setup.Wait();
+    }
+    // Servers that were on the nodes before the run (other tenants' on a shared real cloudlet):
+    // "idle" between repetitions means back to these, not to none.
+    if (count_) {
+        if (auto counted = co_await count_(); counted.ok())
+            for (const auto& [node, n] : *counted) servers_before_ += n;
     }
     std::vector<RepetitionOutcome> reps(static_cast<std::size_t>(plan_.repetitions));
     const auto per_user = static_cast<std::size_t>(plan_.servers_per_user);
