@@ -294,45 +294,38 @@ asio::awaitable<Result<http::Response>> GlanceProxy::Remove(http::Request& req) 
     co_return http::Response::Empty(204);
 }
 
-asio::awaitable<Result<http::Response>> GlanceProxy::Upload(http::Request& req) {
+asio::awaitable<Result<http::Response>> GlanceProxy::AtPrimary(http::Request& req, PrimaryCall make_call) {
     auto found = co_await compute::FindOwned(state_, req, "image_id", "image", NoImage);
     if (!found.ok()) co_return found.error();
-    const identity::Caller* who = &found->caller;
-    state::ResourceRecord* rec = &found->record;
-    const std::string& id = rec->id;
-    CloudletCall call(Service::kImage, http::Method::kPut, "/v2/images/" + id + "/file");
-    call.body = std::move(req.body);
-    call.content_type = std::string(req.headers.Get("Content-Type").value_or("application/octet-stream"));
-    call.timeout = std::chrono::milliseconds(600'000);
-    auto answer = co_await gateway_.Call(rec->cloudlet, who->tenant, call);
+    auto answer =
+        co_await gateway_.Call(found->record.cloudlet, found->caller.tenant, make_call(found->record.id, req));
     if (!answer.ok()) co_return answer.error();
     co_return cloudlet::RelayAnswer(*answer);
+}
+
+asio::awaitable<Result<http::Response>> GlanceProxy::Upload(http::Request& req) {
+    return AtPrimary(req, [](const std::string& id, http::Request& r) {
+        CloudletCall call(Service::kImage, http::Method::kPut, "/v2/images/" + id + "/file");
+        call.body = std::move(r.body);
+        call.content_type = std::string(r.headers.Get("Content-Type").value_or("application/octet-stream"));
+        call.timeout = std::chrono::milliseconds(600'000);
+        return call;
+    });
 }
 
 asio::awaitable<Result<http::Response>> GlanceProxy::Download(http::Request& req) {
-    auto found = co_await compute::FindOwned(state_, req, "image_id", "image", NoImage);
-    if (!found.ok()) co_return found.error();
-    const identity::Caller* who = &found->caller;
-    state::ResourceRecord* rec = &found->record;
-    const std::string& id = rec->id;
-    CloudletCall call(Service::kImage, http::Method::kGet, "/v2/images/" + id + "/file");
-    call.accept = "*/*";
-    call.timeout = std::chrono::milliseconds(600'000);
-    auto answer = co_await gateway_.Call(rec->cloudlet, who->tenant, call);
-    if (!answer.ok()) co_return answer.error();
-    co_return cloudlet::RelayAnswer(*answer);
+    return AtPrimary(req, [](const std::string& id, http::Request&) {
+        CloudletCall call(Service::kImage, http::Method::kGet, "/v2/images/" + id + "/file");
+        call.accept = "*/*";
+        call.timeout = std::chrono::milliseconds(600'000);
+        return call;
+    });
 }
 
 asio::awaitable<Result<http::Response>> GlanceProxy::Tags(http::Request& req) {
-    auto found = co_await compute::FindOwned(state_, req, "image_id", "image", NoImage);
-    if (!found.ok()) co_return found.error();
-    const identity::Caller* who = &found->caller;
-    state::ResourceRecord* rec = &found->record;
-    const std::string& id = rec->id;
-    CloudletCall call(Service::kImage, req.method, "/v2/images/" + id + "/tags/" + http::UrlEncode(req.Param("tag")));
-    auto answer = co_await gateway_.Call(rec->cloudlet, who->tenant, call);
-    if (!answer.ok()) co_return answer.error();
-    co_return cloudlet::RelayAnswer(*answer);
+    return AtPrimary(req, [](const std::string& id, http::Request& r) {
+        return CloudletCall(Service::kImage, r.method, "/v2/images/" + id + "/tags/" + http::UrlEncode(r.Param("tag")));
+    });
 }
 
 asio::awaitable<Result<http::Response>> GlanceProxy::HomeCloudlet(http::Request& req) {

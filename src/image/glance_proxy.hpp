@@ -59,6 +59,10 @@ private:
     boost::asio::awaitable<Result<http::Response>> Show(http::Request& req);
     boost::asio::awaitable<Result<http::Response>> Update(http::Request& req);
     boost::asio::awaitable<Result<http::Response>> Remove(http::Request& req);
+    // Upload, download and tags: the call `make_call` builds, at the cloudlet holding the
+    // tenant's image's primary copy, its answer relayed as is.
+    using PrimaryCall = std::function<cloudlet::CloudletCall(const std::string& image_id, http::Request& req)>;
+    boost::asio::awaitable<Result<http::Response>> AtPrimary(http::Request& req, PrimaryCall make_call);
     boost::asio::awaitable<Result<http::Response>> Upload(http::Request& req);
     boost::asio::awaitable<Result<http::Response>> Download(http::Request& req);
     boost::asio::awaitable<Result<http::Response>> Tags(http::Request& req);
