@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  g++ cmake ninja-build ccache pkg-config git clang-format
+  g++ cmake ninja-build ccache pkg-config git clang-format clang-tidy-14
   libboost1.81-dev libboost-url1.81-dev   # never the unversioned libboost-dev: it conflicts with 1.81
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libsqlite3-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
