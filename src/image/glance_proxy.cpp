@@ -1,6 +1,5 @@
 #include "image/glance_proxy.hpp"
 
-#include <openssl/hmac.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -8,6 +7,7 @@
 #include <chrono>
 #include <set>
 
+#include "common/crypto.hpp"
 #include "common/ids.hpp"
 #include "common/secure_random.hpp"
 #include "common/time_format.hpp"
@@ -69,16 +69,6 @@ json VersionsDocument(const http::Request& r) {
 std::string StatusOf(const http::Response& r) {
     auto body = r.JsonBody();
     return body.ok() && body->is_object() ? body->value("status", "") : "";
-}
-
-std::string Hex(const unsigned char* p, unsigned n) {
-    static const char* d = "0123456789abcdef";
-    std::string s;
-    for (unsigned i = 0; i < n; ++i) {
-        s += d[p[i] >> 4];
-        s += d[p[i] & 15];
-    }
-    return s;
 }
 
 }  // namespace
@@ -343,11 +333,7 @@ std::string GlanceProxy::DataSignature(const std::string& tenant,
                                        const std::string& image_id,
                                        std::int64_t expires) const {
     const std::string msg = "shoal/image-data/v1\n" + tenant + "\n" + image_id + "\n" + std::to_string(expires);
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned len = 0;
-    HMAC(EVP_sha256(), options_.secret.data(), static_cast<int>(options_.secret.size()),
-         reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), mac, &len);
-    return Hex(mac, len);
+    return HexEncode(HmacSha256(options_.secret, msg));
 }
 
 std::string GlanceProxy::DataUrl(const std::string& tenant, const std::string& image_id) const {
