@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "common/result.hpp"
-#include "emulator/cloudlet_config.hpp"
+#include "emulator/core/cloudlet_config.hpp"
 #include "openstack/credentials.hpp"
 #include "overlay/cyclon.hpp"
 #include "overlay/membership.hpp"

@@ -29,7 +29,7 @@
 #include "common/secure_random.hpp"
 #include "common/spawn.hpp"
 #include "emulator/cloudlet.hpp"
-#include "emulator/fake_compute.hpp"
+#include "emulator/nova/fake_compute.hpp"
 #include "http/client.hpp"
 #include "http/message.hpp"
 #include "identity/keystone_admin.hpp"

@@ -13,7 +13,7 @@
 
 #include "agent/agent_config.hpp"
 #include "common/result.hpp"
-#include "emulator/cloudlet_config.hpp"
+#include "emulator/core/cloudlet_config.hpp"
 #include "identity/keystone_admin.hpp"
 
 namespace shoal::cli {

@@ -7,14 +7,14 @@
 #include <filesystem>
 
 #include "common/ids.hpp"
-#include "emulator/api_gate.hpp"
-#include "emulator/document_store.hpp"
-#include "emulator/fake_compute.hpp"
-#include "emulator/glance_service.hpp"
-#include "emulator/keystone_service.hpp"
-#include "emulator/nova_service.hpp"
-#include "emulator/placement_service.hpp"
-#include "emulator/service_context.hpp"
+#include "emulator/core/api_gate.hpp"
+#include "emulator/core/document_store.hpp"
+#include "emulator/core/service_context.hpp"
+#include "emulator/glance/glance_service.hpp"
+#include "emulator/keystone/keystone_service.hpp"
+#include "emulator/nova/fake_compute.hpp"
+#include "emulator/nova/nova_service.hpp"
+#include "emulator/placement/placement_service.hpp"
 #include "http/client.hpp"
 #include "http/server.hpp"
 

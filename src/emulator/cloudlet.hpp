@@ -8,7 +8,7 @@
 #include <string>
 
 #include "common/result.hpp"
-#include "emulator/cloudlet_config.hpp"
+#include "emulator/core/cloudlet_config.hpp"
 
 namespace shoal::emulator {
 

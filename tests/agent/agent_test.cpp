@@ -10,7 +10,7 @@
 #include "agent/agent.hpp"
 #include "agent/peer_sampler.hpp"
 #include "agent_test_support.hpp"
-#include "emulator/cloudlet_config.hpp"
+#include "emulator/core/cloudlet_config.hpp"
 #include "http/client.hpp"
 
 namespace shoal::agent {

@@ -7,7 +7,7 @@
 #include "a2a/peer_client.hpp"
 #include "agent/agent.hpp"
 #include "agent_test_support.hpp"
-#include "emulator/cloudlet_config.hpp"
+#include "emulator/core/cloudlet_config.hpp"
 #include "http/client.hpp"
 
 namespace shoal::agent {

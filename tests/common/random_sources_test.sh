@@ -22,7 +22,7 @@ check() {  # check DESCRIPTION PATTERN ALLOWED-FILE...
 check "RAND_bytes only behind common/secure_random" 'RAND_(bytes|priv_bytes)\(' ./common/secure_random.cpp
 # The engines: Rng's own, and the fake hypervisors' seeded failure draws (a simulation).
 check "no pseudo-random engine but shoal::Rng's" 'mt19937|minstd_rand|ranlux|default_random_engine|[^_a-zA-Z]s?rand\(|[^_a-zA-Z]random\(\)' \
-  ./common/rng.hpp ./emulator/fake_compute.cpp
+  ./common/rng.hpp ./emulator/nova/fake_compute.cpp
 # std::random_device only seeds a protocol's Rng (placement, the overlay): never a secret.
 check "std::random_device only as the seed of a protocol's Rng" 'random_device' \
   './compute/nova_proxy.cpp:' './agent/agent_cloudlets.cpp:' './agent/agent.cpp:'

@@ -6,9 +6,9 @@
 #include <filesystem>
 
 #include "async_test.hpp"
-#include "emulator/api_gate.hpp"
-#include "emulator/cloudlet_config.hpp"
-#include "emulator/document_store.hpp"
+#include "emulator/core/api_gate.hpp"
+#include "emulator/core/cloudlet_config.hpp"
+#include "emulator/core/document_store.hpp"
 
 namespace shoal::emulator {
 namespace {

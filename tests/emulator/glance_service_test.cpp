@@ -11,9 +11,9 @@
 
 #include "async_test.hpp"
 #include "common/ids.hpp"
-#include "emulator/document_store.hpp"
-#include "emulator/glance_service.hpp"
-#include "emulator/service_context.hpp"
+#include "emulator/core/document_store.hpp"
+#include "emulator/core/service_context.hpp"
+#include "emulator/glance/glance_service.hpp"
 #include "http/client.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"

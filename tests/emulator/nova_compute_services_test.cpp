@@ -11,7 +11,7 @@
 #include <string>
 
 #include "common/ids.hpp"
-#include "emulator/placement_service.hpp"
+#include "emulator/placement/placement_service.hpp"
 #include "nova_test_fixture.hpp"
 
 namespace shoal::emulator {

@@ -15,11 +15,11 @@
 #include <vector>
 
 #include "async_test.hpp"
-#include "emulator/document_store.hpp"
-#include "emulator/fake_compute.hpp"
-#include "emulator/image_lookup.hpp"
-#include "emulator/nova_service.hpp"
-#include "emulator/service_context.hpp"
+#include "emulator/core/document_store.hpp"
+#include "emulator/core/image_lookup.hpp"
+#include "emulator/core/service_context.hpp"
+#include "emulator/nova/fake_compute.hpp"
+#include "emulator/nova/nova_service.hpp"
 #include "http/client.hpp"
 #include "http/router.hpp"
 

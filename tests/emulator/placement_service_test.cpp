@@ -8,10 +8,10 @@
 
 #include "async_test.hpp"
 #include "common/ids.hpp"
-#include "emulator/document_store.hpp"
-#include "emulator/fake_compute.hpp"
-#include "emulator/placement_service.hpp"
-#include "emulator/service_context.hpp"
+#include "emulator/core/document_store.hpp"
+#include "emulator/core/service_context.hpp"
+#include "emulator/nova/fake_compute.hpp"
+#include "emulator/placement/placement_service.hpp"
 #include "http/client.hpp"
 #include "http/router.hpp"
 

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/agent_config.hpp"
-#include "emulator/cloudlet_config.hpp"
+#include "emulator/core/cloudlet_config.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const auto j = nlohmann::json::parse(data, data + size, nullptr, /*allow_exceptions=*/false);

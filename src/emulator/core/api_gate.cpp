@@ -1,4 +1,4 @@
-#include "emulator/api_gate.hpp"
+#include "emulator/core/api_gate.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>

@@ -1,4 +1,4 @@
-#include "emulator/cloudlet_config.hpp"
+#include "emulator/core/cloudlet_config.hpp"
 
 #include <fstream>
 #include <set>

@@ -1,4 +1,4 @@
-#include "emulator/document_store.hpp"
+#include "emulator/core/document_store.hpp"
 
 #include <sqlite3.h>
 

@@ -5,7 +5,7 @@
 #include <string_view>
 
 #include "common/result.hpp"
-#include "emulator/identity.hpp"
+#include "emulator/core/identity.hpp"
 
 namespace shoal::emulator {
 

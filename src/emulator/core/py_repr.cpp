@@ -1,4 +1,4 @@
-#include "emulator/py_repr.hpp"
+#include "emulator/core/py_repr.hpp"
 
 #include "http/message.hpp"
 

@@ -7,9 +7,9 @@
 #include <string>
 
 #include "common/time_format.hpp"
-#include "emulator/cloudlet_config.hpp"
-#include "emulator/document_store.hpp"
-#include "emulator/identity.hpp"
+#include "emulator/core/cloudlet_config.hpp"
+#include "emulator/core/document_store.hpp"
+#include "emulator/core/identity.hpp"
 #include "http/client.hpp"
 #include "http/message.hpp"
 

@@ -8,7 +8,7 @@
 
 #include "common/ids.hpp"
 #include "common/spawn.hpp"
-#include "emulator/glance_state.hpp"
+#include "emulator/glance/glance_state.hpp"
 
 namespace shoal::emulator {
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "emulator/py_repr.hpp"
+#include "emulator/core/py_repr.hpp"
 
 // Internals of the emulated Glance, shared by glance_*.cpp. Not part of any public interface.
 
@@ -18,8 +18,8 @@
 
 #include "common/result.hpp"
 #include "common/time_format.hpp"
-#include "emulator/identity.hpp"
-#include "emulator/service_context.hpp"
+#include "emulator/core/identity.hpp"
+#include "emulator/core/service_context.hpp"
 #include "http/message.hpp"
 #include "http/router.hpp"
 

@@ -11,7 +11,7 @@
 
 #include "common/crypto.hpp"
 #include "common/ids.hpp"
-#include "emulator/glance_internal.hpp"
+#include "emulator/glance/glance_internal.hpp"
 
 namespace shoal::emulator::glance {
 

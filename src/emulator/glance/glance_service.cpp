@@ -1,6 +1,6 @@
 // The emulated Glance v2: routes, image metadata, listing, JSON-patch updates, tags and members.
 // Image data and imports live in glance_data.cpp; the record, views and schemas in glance_model.cpp.
-#include "emulator/glance_service.hpp"
+#include "emulator/glance/glance_service.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -9,7 +9,7 @@
 #include <set>
 
 #include "common/ids.hpp"
-#include "emulator/glance_state.hpp"
+#include "emulator/glance/glance_state.hpp"
 
 namespace shoal::emulator {
 

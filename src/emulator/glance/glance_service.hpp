@@ -2,8 +2,8 @@
 
 #include <memory>
 
-#include "emulator/image_lookup.hpp"
-#include "emulator/service_context.hpp"
+#include "emulator/core/image_lookup.hpp"
+#include "emulator/core/service_context.hpp"
 #include "http/router.hpp"
 
 namespace shoal::emulator {

@@ -7,8 +7,8 @@
 #include <memory>
 #include <string>
 
-#include "emulator/glance_internal.hpp"
-#include "emulator/glance_service.hpp"
+#include "emulator/glance/glance_internal.hpp"
+#include "emulator/glance/glance_service.hpp"
 
 namespace shoal::emulator {
 

@@ -1,4 +1,4 @@
-#include "emulator/keystone_service.hpp"
+#include "emulator/keystone/keystone_service.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -13,7 +13,7 @@
 
 #include "common/ids.hpp"
 #include "common/time_format.hpp"
-#include "emulator/keystone_support.hpp"
+#include "emulator/keystone/keystone_support.hpp"
 
 namespace shoal::emulator {
 

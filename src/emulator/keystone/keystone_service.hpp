@@ -3,8 +3,8 @@
 #include <memory>
 #include <string_view>
 
-#include "emulator/identity.hpp"
-#include "emulator/service_context.hpp"
+#include "emulator/core/identity.hpp"
+#include "emulator/core/service_context.hpp"
 #include "http/router.hpp"
 
 namespace shoal::emulator {

@@ -1,4 +1,4 @@
-#include "emulator/keystone_support.hpp"
+#include "emulator/keystone/keystone_support.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

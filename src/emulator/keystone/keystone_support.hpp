@@ -1,6 +1,6 @@
 #pragma once
 
-#include "emulator/py_repr.hpp"
+#include "emulator/core/py_repr.hpp"
 
 // Building blocks of the emulated Keystone that do not depend on its state: secrets, stable
 // ids and Keystone's request-validation messages. Internal to shoal_emulator_keystone.

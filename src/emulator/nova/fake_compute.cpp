@@ -1,4 +1,4 @@
-#include "emulator/fake_compute.hpp"
+#include "emulator/nova/fake_compute.hpp"
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
@@ -13,8 +13,8 @@
 
 #include "common/ids.hpp"
 #include "common/spawn.hpp"
-#include "emulator/api_gate.hpp"
-#include "emulator/nova_api.hpp"
+#include "emulator/core/api_gate.hpp"
+#include "emulator/nova/nova_api.hpp"
 
 namespace shoal::emulator {
 

@@ -11,7 +11,7 @@
 
 #include "common/result.hpp"
 #include "common/time_format.hpp"
-#include "emulator/service_context.hpp"
+#include "emulator/core/service_context.hpp"
 
 // The compute side of one cloudlet, modelled on Nova's conductor, scheduler and fake virt driver.
 //

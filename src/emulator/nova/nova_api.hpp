@@ -1,6 +1,6 @@
 #pragma once
 
-#include "emulator/py_repr.hpp"
+#include "emulator/core/py_repr.hpp"
 
 // Internals of the emulated Nova API shared by nova_service.cpp, nova_servers.cpp and
 // nova_util.cpp. Not part of any other service's contract.
@@ -18,10 +18,10 @@
 
 #include "common/result.hpp"
 #include "common/time_format.hpp"
-#include "emulator/fake_compute.hpp"
-#include "emulator/identity.hpp"
-#include "emulator/image_lookup.hpp"
-#include "emulator/service_context.hpp"
+#include "emulator/core/identity.hpp"
+#include "emulator/core/image_lookup.hpp"
+#include "emulator/core/service_context.hpp"
+#include "emulator/nova/fake_compute.hpp"
 #include "http/router.hpp"
 
 namespace shoal::emulator::nova {

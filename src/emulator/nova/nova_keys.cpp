@@ -1,4 +1,4 @@
-#include "emulator/nova_keys.hpp"
+#include "emulator/nova/nova_keys.hpp"
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>

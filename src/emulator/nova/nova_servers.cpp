@@ -12,7 +12,7 @@
 
 #include "common/crypto.hpp"
 #include "common/ids.hpp"
-#include "emulator/nova_api.hpp"
+#include "emulator/nova/nova_api.hpp"
 
 namespace shoal::emulator {
 

@@ -1,4 +1,4 @@
-#include "emulator/nova_service.hpp"
+#include "emulator/nova/nova_service.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -8,8 +8,8 @@
 #include <cstdint>
 
 #include "common/ids.hpp"
-#include "emulator/nova_api.hpp"
-#include "emulator/nova_keys.hpp"
+#include "emulator/nova/nova_api.hpp"
+#include "emulator/nova/nova_keys.hpp"
 
 namespace shoal::emulator {
 

@@ -2,9 +2,9 @@
 
 #include <memory>
 
-#include "emulator/fake_compute.hpp"
-#include "emulator/image_lookup.hpp"
-#include "emulator/service_context.hpp"
+#include "emulator/core/image_lookup.hpp"
+#include "emulator/core/service_context.hpp"
+#include "emulator/nova/fake_compute.hpp"
 #include "http/router.hpp"
 
 namespace shoal::emulator {

@@ -8,7 +8,7 @@
 
 #include "common/ids.hpp"
 #include "common/secure_random.hpp"
-#include "emulator/nova_api.hpp"
+#include "emulator/nova/nova_api.hpp"
 #include "openstack/microversion.hpp"
 
 namespace shoal::emulator::nova {

@@ -1,4 +1,4 @@
-#include "emulator/placement_service.hpp"
+#include "emulator/placement/placement_service.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -7,8 +7,8 @@
 #include <utility>
 
 #include "common/time_format.hpp"
-#include "emulator/fake_compute.hpp"
-#include "emulator/service_context.hpp"
+#include "emulator/core/service_context.hpp"
+#include "emulator/nova/fake_compute.hpp"
 #include "http/router.hpp"
 
 namespace shoal::emulator {
