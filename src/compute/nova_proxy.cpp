@@ -12,12 +12,12 @@
 #include "common/secure_random.hpp"
 #include "common/spawn.hpp"
 #include "common/time_format.hpp"
-#include "compute/list_runner.hpp"
-#include "compute/owned_resource.hpp"
 #include "compute/server_create.hpp"
 #include "http/errors.hpp"
 #include "identity/caller.hpp"
 #include "openstack/microversion.hpp"
+#include "translate/list_runner.hpp"
+#include "translate/owned_resource.hpp"
 
 namespace shoal::compute {
 namespace {
@@ -157,10 +157,10 @@ asio::awaitable<Result<NovaProxy::Flavor>> NovaProxy::FindFlavor(std::string clo
     co_return MakeError(ErrorCode::kNotFound, "Flavor " + ref + " could not be found.");
 }
 
-asio::awaitable<void> NovaProxy::AddFlavors(MemoryIdMap& map, std::string cloudlet, std::string tenant) {
+asio::awaitable<void> NovaProxy::AddFlavors(translate::MemoryIdMap& map, std::string cloudlet, std::string tenant) {
     auto list = co_await FlavorsAt(cloudlet, tenant);
     if (!list.ok()) co_return;
-    for (const auto& f : *list) map.Add(Kind::kFlavor, f.name, cloudlet, f.id);
+    for (const auto& f : *list) map.Add(translate::Kind::kFlavor, f.name, cloudlet, f.id);
 }
 
 asio::awaitable<Result<http::Response>> NovaProxy::Flavors(http::Request& req) {
@@ -169,7 +169,7 @@ asio::awaitable<Result<http::Response>> NovaProxy::Flavors(http::Request& req) {
     const bool detail = req.path.ends_with("/detail") || req.path.ends_with("/detail/");
     const std::string home = gateway_.SelfId();
     CloudletCall call(Service::kCompute, http::Method::kGet, detail ? "/flavors/detail" : "/flavors");
-    QueryParams q;
+    http::QueryParams q;
     for (const auto& [k, v] : req.query)
         if (k != "marker") q.emplace_back(k, v);  // markers are names here, ids there
     if (!q.empty()) call.path += "?" + http::EncodeQuery(q);
@@ -179,8 +179,8 @@ asio::awaitable<Result<http::Response>> NovaProxy::Flavors(http::Request& req) {
     if (answer->status != 200) co_return cloudlet::RelayAnswer(*answer);
     auto body = answer->JsonBody();
     if (!body.ok()) co_return MakeError(ErrorCode::kBadGateway, "flavor list");
-    MemoryIdMap map;
-    Translator t(map, who->tenant, AgentUrlsAt(who->api_base));
+    translate::MemoryIdMap map;
+    translate::Translator t(map, who->tenant, translate::AgentUrlsAt(who->api_base));
     json out = json::array();
     bool past_marker = !req.Query("marker");
     for (auto f : (*body)["flavors"]) {
@@ -201,8 +201,8 @@ asio::awaitable<Result<http::Response>> NovaProxy::ShowFlavor(http::Request& req
     if (!who.ok()) co_return who.error();
     auto f = co_await FindFlavor(gateway_.SelfId(), who->tenant, req.Param("flavor_id"));
     if (!f.ok()) co_return f.error();
-    MemoryIdMap map;
-    Translator t(map, who->tenant, AgentUrlsAt(who->api_base));
+    translate::MemoryIdMap map;
+    translate::Translator t(map, who->tenant, translate::AgentUrlsAt(who->api_base));
     json body = f->body;
     body["id"] = f->name;
     body["links"] = t.Links("flavors", f->name);
@@ -281,8 +281,8 @@ asio::awaitable<Result<http::Response>> NovaProxy::Create(http::Request& req) {
                       "server " + rec.id + ": placement failed with an exception");
     }
     if (reservation) co_return http::Response::Json(202, json{{"reservation_id", reservation_id}});
-    MemoryIdMap map;
-    Translator t(map, who->tenant, AgentUrlsAt(who->api_base));
+    translate::MemoryIdMap map;
+    translate::Translator t(map, who->tenant, translate::AgentUrlsAt(who->api_base));
     json answer = {{"id", first_id},
                    {"links", t.Links("servers", first_id)},
                    {"OS-DCF:diskConfig", "MANUAL"},
@@ -386,7 +386,7 @@ asio::awaitable<void> NovaProxy::Place(std::string tenant, std::string id) {
                 if (servers.ok())
                     for (const auto& s : *servers)
                         if (!s.cloudlet.empty())
-                            where.servers.push_back({s.id, CloudletRef{s.cloudlet, s.cloudlet_id}});
+                            where.servers.push_back({s.id, translate::CloudletRef{s.cloudlet, s.cloudlet_id}});
             }
             body = CloudletCreateBody(request, hints, where);
         }
@@ -556,7 +556,7 @@ void NovaProxy::AddUnreported(scheduler::CloudletLoad& load, Clock::time_point a
 namespace {
 
 // A server not (or no longer) on any cloudlet, as Nova shows one that is scheduling or failed.
-json Synthesize(const state::ResourceRecord& r, const Translator& t, int mv) {
+json Synthesize(const state::ResourceRecord& r, const translate::Translator& t, int mv) {
     const json& x = r.extra;
     const bool failed = r.status == "ERROR";
     json flavor;
@@ -613,20 +613,20 @@ json Synthesize(const state::ResourceRecord& r, const Translator& t, int mv) {
 }  // namespace
 
 asio::awaitable<Result<http::Response>> NovaProxy::Show(http::Request& req) {
-    auto found = co_await FindOwned(state_, req, "server_id", "server", NoServer);
+    auto found = co_await translate::FindOwned(state_, req, "server_id", "server", NoServer);
     if (!found.ok()) co_return found.error();
     const identity::Caller* who = &found->caller;
     state::ResourceRecord* rec = &found->record;
     const std::string& id = rec->id;
     const int mv = MicroversionOr1(req);
-    MemoryIdMap map;
-    map.Add(Kind::kServer, rec->id, rec->cloudlet, rec->cloudlet_id);
+    translate::MemoryIdMap map;
+    map.Add(translate::Kind::kServer, rec->id, rec->cloudlet, rec->cloudlet_id);
     const std::string image = rec->extra.value("image", "");
     if (!rec->cloudlet.empty()) {
-        map.Add(Kind::kImage, image, rec->cloudlet, image);
+        map.Add(translate::Kind::kImage, image, rec->cloudlet, image);
         co_await AddFlavors(map, rec->cloudlet, who->tenant);
     }
-    Translator t(map, who->tenant, AgentUrlsAt(who->api_base));
+    translate::Translator t(map, who->tenant, translate::AgentUrlsAt(who->api_base));
     if (rec->cloudlet.empty()) co_return http::Response::Json(200, json{{"server", Synthesize(*rec, t, mv)}});
 
     CloudletCall call(Service::kCompute, http::Method::kGet, "/servers/" + rec->cloudlet_id);
@@ -646,7 +646,7 @@ asio::awaitable<Result<http::Response>> NovaProxy::Show(http::Request& req) {
     if ((*body)["server"].value("status", "") == "ERROR" && rec->extra.value("placement", "") != "placed" &&
         rec->status != "ERROR")
         co_return http::Response::Json(200, json{{"server", Synthesize(*rec, t, mv)}});
-    CloudletContext c{rec->cloudlet, cloudlet::CloudletProjectOf(*answer)};
+    translate::CloudletContext c{rec->cloudlet, cloudlet::CloudletProjectOf(*answer)};
     auto translated = t.ServerBodyToShoal(c, *body);
     if (!translated.ok()) co_return translated.error();
     co_return http::Response::Json(200, *translated);
@@ -661,33 +661,35 @@ asio::awaitable<Result<http::Response>> NovaProxy::List(http::Request& req) {
     if (!records.ok()) co_return records.error();
     auto images = co_await state_.ListResources(tenant, "image");
 
-    MemoryIdMap map;
+    translate::MemoryIdMap map;
     std::set<std::string> cloudlets;
-    std::vector<KnownResource> known;
+    std::vector<translate::KnownResource> known;
     for (const auto& r : *records) {
         if (r.cloudlet.empty()) continue;
-        map.Add(Kind::kServer, r.id, r.cloudlet, r.cloudlet_id);
+        map.Add(translate::Kind::kServer, r.id, r.cloudlet, r.cloudlet_id);
         cloudlets.insert(r.cloudlet);
-        known.push_back(KnownResource{r.id, r.cloudlet, r.cloudlet_id, r.extra.value("values", json::object())});
+        known.push_back(
+            translate::KnownResource{r.id, r.cloudlet, r.cloudlet_id, r.extra.value("values", json::object())});
     }
     for (const auto& c : cloudlets) {
         if (images.ok())
-            for (const auto& i : *images) map.Add(Kind::kImage, i.id, c, i.id);
+            for (const auto& i : *images) map.Add(translate::Kind::kImage, i.id, c, i.id);
         co_await AddFlavors(map, c, tenant);
     }
-    Translator t(map, tenant, AgentUrlsAt(who->api_base));
-    ListContext context{t, {}, std::move(known)};
+    translate::Translator t(map, tenant, translate::AgentUrlsAt(who->api_base));
+    translate::ListContext context{t, {}, std::move(known)};
     for (const auto& c : cloudlets) {
         auto p = projects_.find(c + "/" + tenant);
-        context.cloudlets.push_back(CloudletContext{c, p == projects_.end() ? "" : p->second});
+        context.cloudlets.push_back(translate::CloudletContext{c, p == projects_.end() ? "" : p->second});
     }
-    ListRequest lr;
-    lr.kind =
-        req.path.ends_with("/detail") || req.path.ends_with("/detail/") ? ListKind::kServersDetail : ListKind::kServers;
+    translate::ListRequest lr;
+    lr.kind = req.path.ends_with("/detail") || req.path.ends_with("/detail/") ? translate::ListKind::kServersDetail
+                                                                              : translate::ListKind::kServers;
     for (const auto& [k, v] : req.query) lr.query.emplace_back(k, v);
     lr.microversion = mv;
     auto* ctx = &context;
-    auto fetch_list = [this, tenant, mv, ctx](const CloudletQuery& q) -> asio::awaitable<std::optional<json>> {
+    auto fetch_list = [this, tenant, mv,
+                       ctx](const translate::CloudletQuery& q) -> asio::awaitable<std::optional<json>> {
         CloudletCall call(Service::kCompute, http::Method::kGet, q.path);
         if (!q.query.empty()) call.path += "?" + http::EncodeQuery(q.query);
         call.microversion = MvString(mv);
@@ -702,7 +704,7 @@ asio::awaitable<Result<http::Response>> NovaProxy::List(http::Request& req) {
         if (!body.ok()) co_return std::nullopt;
         co_return std::move(body).value();
     };
-    auto fetch_one = [this, tenant, mv](const CloudletRef& ref) -> asio::awaitable<std::optional<json>> {
+    auto fetch_one = [this, tenant, mv](const translate::CloudletRef& ref) -> asio::awaitable<std::optional<json>> {
         CloudletCall call(Service::kCompute, http::Method::kGet, "/servers/" + ref.id);
         call.microversion = MvString(mv);
         auto answer = co_await gateway_.Call(ref.cloudlet, tenant, call);
@@ -711,7 +713,7 @@ asio::awaitable<Result<http::Response>> NovaProxy::List(http::Request& req) {
         if (!body.ok() || !body->contains("server")) co_return std::nullopt;
         co_return (*body)["server"];
     };
-    auto page = co_await RunListPage(lr, context, fetch_list, fetch_one);
+    auto page = co_await translate::RunListPage(lr, context, fetch_list, fetch_one);
     if (!page.ok()) co_return page.error();
     co_return http::Response::Json(200, *page);
 }
@@ -719,7 +721,7 @@ asio::awaitable<Result<http::Response>> NovaProxy::List(http::Request& req) {
 // ---- writes on one server -------------------------------------------------------------------
 
 asio::awaitable<Result<http::Response>> NovaProxy::Remove(http::Request& req) {
-    auto found = co_await FindOwned(state_, req, "server_id", "server", NoServer);
+    auto found = co_await translate::FindOwned(state_, req, "server_id", "server", NoServer);
     if (!found.ok()) co_return found.error();
     const identity::Caller* who = &found->caller;
     state::ResourceRecord* rec = &found->record;
@@ -739,7 +741,7 @@ asio::awaitable<Result<http::Response>> NovaProxy::Remove(http::Request& req) {
 }
 
 asio::awaitable<Result<http::Response>> NovaProxy::Update(http::Request& req) {
-    auto found = co_await FindOwned(state_, req, "server_id", "server", NoServer);
+    auto found = co_await translate::FindOwned(state_, req, "server_id", "server", NoServer);
     if (!found.ok()) co_return found.error();
     const identity::Caller* who = &found->caller;
     state::ResourceRecord* rec = &found->record;
@@ -752,20 +754,21 @@ asio::awaitable<Result<http::Response>> NovaProxy::Update(http::Request& req) {
     auto answer = co_await gateway_.Call(rec->cloudlet, who->tenant, call);
     if (!answer.ok()) co_return answer.error();
     if (answer->status != 200) co_return cloudlet::RelayAnswer(*answer);
-    MemoryIdMap map;
-    map.Add(Kind::kServer, rec->id, rec->cloudlet, rec->cloudlet_id);
-    map.Add(Kind::kImage, rec->extra.value("image", ""), rec->cloudlet, rec->extra.value("image", ""));
+    translate::MemoryIdMap map;
+    map.Add(translate::Kind::kServer, rec->id, rec->cloudlet, rec->cloudlet_id);
+    map.Add(translate::Kind::kImage, rec->extra.value("image", ""), rec->cloudlet, rec->extra.value("image", ""));
     co_await AddFlavors(map, rec->cloudlet, who->tenant);
-    Translator t(map, who->tenant, AgentUrlsAt(who->api_base));
+    translate::Translator t(map, who->tenant, translate::AgentUrlsAt(who->api_base));
     auto body = answer->JsonBody();
     if (!body.ok()) co_return MakeError(ErrorCode::kBadGateway, "malformed server body");
-    auto translated = t.ServerBodyToShoal(CloudletContext{rec->cloudlet, cloudlet::CloudletProjectOf(*answer)}, *body);
+    auto translated =
+        t.ServerBodyToShoal(translate::CloudletContext{rec->cloudlet, cloudlet::CloudletProjectOf(*answer)}, *body);
     if (!translated.ok()) co_return translated.error();
     co_return http::Response::Json(200, *translated);
 }
 
 asio::awaitable<Result<http::Response>> NovaProxy::Action(http::Request& req) {
-    auto found = co_await FindOwned(state_, req, "server_id", "server", NoServer);
+    auto found = co_await translate::FindOwned(state_, req, "server_id", "server", NoServer);
     if (!found.ok()) co_return found.error();
     const identity::Caller* who = &found->caller;
     state::ResourceRecord* rec = &found->record;
@@ -776,14 +779,14 @@ asio::awaitable<Result<http::Response>> NovaProxy::Action(http::Request& req) {
     if (rec->cloudlet.empty() || rec->extra.value("placement", "") != "placed")
         co_return MakeError(ErrorCode::kConflict, "Cannot '" + body->begin().key() + "' instance " + id +
                                                       " while it is in vm_state building");
-    MemoryIdMap map;
-    map.Add(Kind::kServer, rec->id, rec->cloudlet, rec->cloudlet_id);
+    translate::MemoryIdMap map;
+    map.Add(translate::Kind::kServer, rec->id, rec->cloudlet, rec->cloudlet_id);
     auto images = co_await state_.ListResources(who->tenant, "image");
     if (images.ok())
-        for (const auto& i : *images) map.Add(Kind::kImage, i.id, rec->cloudlet, i.id);
+        for (const auto& i : *images) map.Add(translate::Kind::kImage, i.id, rec->cloudlet, i.id);
     co_await AddFlavors(map, rec->cloudlet, who->tenant);
-    Translator t(map, who->tenant, AgentUrlsAt(who->api_base));
-    CloudletContext c{rec->cloudlet, ""};
+    translate::Translator t(map, who->tenant, translate::AgentUrlsAt(who->api_base));
+    translate::CloudletContext c{rec->cloudlet, ""};
     auto translated = t.ActionToCloudlet(c, *body);
     if (!translated.ok()) co_return translated.error();
     CloudletCall call(Service::kCompute, http::Method::kPost, "/servers/" + rec->cloudlet_id + "/action");

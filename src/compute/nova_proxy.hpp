@@ -15,10 +15,10 @@
 
 #include "cloudlet/cloudlet_gateway.hpp"
 #include "common/async_mutex.hpp"
-#include "compute/id_translation.hpp"
 #include "http/router.hpp"
 #include "scheduler/power_of_two.hpp"
 #include "state/tenant_state.hpp"
+#include "translate/id_translation.hpp"
 
 namespace shoal::compute {
 
@@ -93,7 +93,7 @@ private:
     boost::asio::awaitable<void> Place(std::string tenant, std::string id);
     boost::asio::awaitable<Result<std::vector<Flavor>>> FlavorsAt(std::string cloudlet, std::string tenant);
     boost::asio::awaitable<Result<Flavor>> FindFlavor(std::string cloudlet, std::string tenant, std::string ref);
-    boost::asio::awaitable<void> AddFlavors(MemoryIdMap& map, std::string cloudlet, std::string tenant);
+    boost::asio::awaitable<void> AddFlavors(translate::MemoryIdMap& map, std::string cloudlet, std::string tenant);
 
     boost::asio::any_io_executor executor_;
     cloudlet::CloudletGateway& gateway_;

@@ -70,9 +70,9 @@ Result<ServerCreate> ParseServerCreate(const json& body, int microversion) {
     c.max_count = *max_count;
 
     c.name = server["name"].get<std::string>();
-    c.flavor_ref = server["flavorRef"].is_string() ? IdFromHref(server["flavorRef"].get<std::string>())
+    c.flavor_ref = server["flavorRef"].is_string() ? translate::IdFromHref(server["flavorRef"].get<std::string>())
                                                    : server["flavorRef"].dump();
-    c.image = IdFromHref(server["imageRef"].get<std::string>());
+    c.image = translate::IdFromHref(server["imageRef"].get<std::string>());
     // A non-boolean used to escape as json::type_error (a 500); found by tests/fuzz.
     auto outer = BooleanField(body, "return_reservation_id");
     if (!outer.ok()) return outer.error();
@@ -100,20 +100,23 @@ bool HintsNameServers(const json& hints) {
 Result<json> CloudletCreateBody(const json& server, const json& hints, const CloudletCreate& where) {
     json body = {{"server", server}};
     if (hints.is_object()) body["os:scheduler_hints"] = hints;
-    MemoryIdMap map;
-    map.Add(Kind::kImage, where.image, where.cloudlet, where.image_copy);
+    translate::MemoryIdMap map;
+    map.Add(translate::Kind::kImage, where.image, where.cloudlet, where.image_copy);
     // The flavor under the ref the user gave (id, href or integer, as the translator reads it)
     // and under its name.
     if (server.is_object() && server.contains("flavorRef")) {
         const json& ref = server["flavorRef"];
-        map.Add(Kind::kFlavor, ref.is_string() ? IdFromHref(ref.get<std::string>()) : ref.dump(), where.cloudlet,
-                where.flavor_id);
+        map.Add(translate::Kind::kFlavor, ref.is_string() ? translate::IdFromHref(ref.get<std::string>()) : ref.dump(),
+                where.cloudlet, where.flavor_id);
     }
-    map.Add(Kind::kFlavor, where.flavor_name, where.cloudlet, where.flavor_id);
-    for (Kind k : {Kind::kNetwork, Kind::kPort, Kind::kVolume, Kind::kSnapshot, Kind::kServerGroup}) map.PassThrough(k);
-    for (const auto& [shoal_id, copy] : where.servers) map.Add(Kind::kServer, shoal_id, copy.cloudlet, copy.id);
-    Translator t(map, where.tenant, AgentUrls{});
-    return t.CreateServerToCloudlet(CloudletContext{where.cloudlet, ""}, body);
+    map.Add(translate::Kind::kFlavor, where.flavor_name, where.cloudlet, where.flavor_id);
+    for (translate::Kind k : {translate::Kind::kNetwork, translate::Kind::kPort, translate::Kind::kVolume,
+                              translate::Kind::kSnapshot, translate::Kind::kServerGroup})
+        map.PassThrough(k);
+    for (const auto& [shoal_id, copy] : where.servers)
+        map.Add(translate::Kind::kServer, shoal_id, copy.cloudlet, copy.id);
+    translate::Translator t(map, where.tenant, translate::AgentUrls{});
+    return t.CreateServerToCloudlet(translate::CloudletContext{where.cloudlet, ""}, body);
 }
 
 }  // namespace shoal::compute

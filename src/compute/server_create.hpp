@@ -8,9 +8,11 @@
 #include <vector>
 
 #include "common/result.hpp"
-#include "compute/id_translation.hpp"
+#include "translate/id_translation.hpp"
 
 namespace shoal::compute {
+
+using json = nlohmann::json;
 
 // A Nova "create server" request body ({"server": {...}, "os:scheduler_hints": {...}}) as the
 // agent's NovaProxy reads it, before any flavor or image is looked up. Pure: the fuzz target
@@ -44,7 +46,7 @@ struct CloudletCreate {
     std::string flavor_id;    // ... and its id on the cloudlet
     // The tenant's servers that are on some cloudlet (shoal id, copy), for same_host and
     // different_host hints; empty when the hints name no server (HintsNameServers).
-    std::vector<std::pair<std::string, CloudletRef>> servers;
+    std::vector<std::pair<std::string, translate::CloudletRef>> servers;
 };
 
 // True when `hints` (ServerCreate::hints) name servers, so CloudletCreate::servers is needed.

@@ -11,12 +11,12 @@
 #include "common/ids.hpp"
 #include "common/secure_random.hpp"
 #include "common/time_format.hpp"
-#include "compute/id_translation.hpp"
-#include "compute/list_runner.hpp"
-#include "compute/owned_resource.hpp"
 #include "http/errors.hpp"
 #include "identity/caller.hpp"
 #include "image/image_create.hpp"
+#include "translate/id_translation.hpp"
+#include "translate/list_runner.hpp"
+#include "translate/owned_resource.hpp"
 
 namespace shoal::image {
 namespace {
@@ -35,11 +35,11 @@ Result<json> ToShoal(const std::string& tenant,
                      const std::string& cloudlet,
                      const std::string& project,
                      const json& image) {
-    compute::MemoryIdMap map;
+    translate::MemoryIdMap map;
     if (image.contains("id") && image["id"].is_string())
-        map.Add(compute::Kind::kImage, image["id"].get<std::string>(), cloudlet, image["id"].get<std::string>());
-    compute::Translator t(map, tenant, compute::AgentUrls{});
-    return t.ImageToShoal(compute::CloudletContext{cloudlet, project}, image);
+        map.Add(translate::Kind::kImage, image["id"].get<std::string>(), cloudlet, image["id"].get<std::string>());
+    translate::Translator t(map, tenant, translate::AgentUrls{});
+    return t.ImageToShoal(translate::CloudletContext{cloudlet, project}, image);
 }
 
 // Relay, with a JSON image body translated.
@@ -166,7 +166,7 @@ asio::awaitable<Result<http::Response>> GlanceProxy::Create(http::Request& req) 
 }
 
 asio::awaitable<Result<http::Response>> GlanceProxy::Show(http::Request& req) {
-    auto found = co_await compute::FindOwned(state_, req, "image_id", "image", NoImage);
+    auto found = co_await translate::FindOwned(state_, req, "image_id", "image", NoImage);
     if (!found.ok()) co_return found.error();
     const identity::Caller* who = &found->caller;
     state::ResourceRecord* rec = &found->record;
@@ -184,26 +184,26 @@ asio::awaitable<Result<http::Response>> GlanceProxy::List(http::Request& req) {
     if (!records.ok()) co_return records.error();
 
     // The primary copies are the list: other copies are skipped by the merge as unmapped rows.
-    compute::MemoryIdMap map;
+    translate::MemoryIdMap map;
     std::set<std::string> cloudlets;
-    std::vector<compute::KnownResource> known;
+    std::vector<translate::KnownResource> known;
     for (const auto& r : *records) {
-        map.Add(compute::Kind::kImage, r.id, r.cloudlet, r.cloudlet_id);
+        map.Add(translate::Kind::kImage, r.id, r.cloudlet, r.cloudlet_id);
         cloudlets.insert(r.cloudlet);
-        compute::KnownResource k{r.id, r.cloudlet, r.cloudlet_id, r.extra.value("values", json::object())};
+        translate::KnownResource k{r.id, r.cloudlet, r.cloudlet_id, r.extra.value("values", json::object())};
         known.push_back(std::move(k));
     }
-    const auto urls = compute::AgentUrlsAt(who->api_base);
-    compute::Translator translator(map, who->tenant, urls);
-    compute::ListContext context{translator, {}, std::move(known)};
-    for (const auto& c : cloudlets) context.cloudlets.push_back(compute::CloudletContext{c, ""});
+    const auto urls = translate::AgentUrlsAt(who->api_base);
+    translate::Translator translator(map, who->tenant, urls);
+    translate::ListContext context{translator, {}, std::move(known)};
+    for (const auto& c : cloudlets) context.cloudlets.push_back(translate::CloudletContext{c, ""});
 
-    compute::ListRequest lr;
-    lr.kind = compute::ListKind::kImages;
+    translate::ListRequest lr;
+    lr.kind = translate::ListKind::kImages;
     for (const auto& [k, v] : req.query) lr.query.emplace_back(k, v);
     lr.default_limit = 25;
     const std::string tenant = who->tenant;
-    auto fetch_list = [this, tenant](const compute::CloudletQuery& q) -> asio::awaitable<std::optional<json>> {
+    auto fetch_list = [this, tenant](const translate::CloudletQuery& q) -> asio::awaitable<std::optional<json>> {
         CloudletCall call(Service::kImage, http::Method::kGet, q.path);
         if (!q.query.empty()) call.path += "?" + http::EncodeQuery(q.query);
         call.timeout = std::chrono::milliseconds(10'000);
@@ -213,7 +213,7 @@ asio::awaitable<Result<http::Response>> GlanceProxy::List(http::Request& req) {
         if (!body.ok()) co_return std::nullopt;
         co_return std::move(body).value();
     };
-    auto fetch_one = [this, tenant](const compute::CloudletRef& ref) -> asio::awaitable<std::optional<json>> {
+    auto fetch_one = [this, tenant](const translate::CloudletRef& ref) -> asio::awaitable<std::optional<json>> {
         CloudletCall call(Service::kImage, http::Method::kGet, "/v2/images/" + ref.id);
         auto answer = co_await gateway_.Call(ref.cloudlet, tenant, call);
         if (!answer.ok() || answer->status != 200) co_return std::nullopt;
@@ -221,7 +221,7 @@ asio::awaitable<Result<http::Response>> GlanceProxy::List(http::Request& req) {
         if (!body.ok()) co_return std::nullopt;
         co_return std::move(body).value();
     };
-    auto page = co_await compute::RunListPage(lr, context, fetch_list, fetch_one);
+    auto page = co_await translate::RunListPage(lr, context, fetch_list, fetch_one);
     if (!page.ok()) co_return page.error();
     // Owner: every listed image is the tenant's.
     if (page->contains("images"))
@@ -231,7 +231,7 @@ asio::awaitable<Result<http::Response>> GlanceProxy::List(http::Request& req) {
 }
 
 asio::awaitable<Result<http::Response>> GlanceProxy::Update(http::Request& req) {
-    auto found = co_await compute::FindOwned(state_, req, "image_id", "image", NoImage);
+    auto found = co_await translate::FindOwned(state_, req, "image_id", "image", NoImage);
     if (!found.ok()) co_return found.error();
     const identity::Caller* who = &found->caller;
     state::ResourceRecord* rec = &found->record;
@@ -256,7 +256,7 @@ asio::awaitable<Result<http::Response>> GlanceProxy::Update(http::Request& req) 
 }
 
 asio::awaitable<Result<http::Response>> GlanceProxy::Remove(http::Request& req) {
-    auto found = co_await compute::FindOwned(state_, req, "image_id", "image", NoImage);
+    auto found = co_await translate::FindOwned(state_, req, "image_id", "image", NoImage);
     if (!found.ok()) co_return found.error();
     const identity::Caller* who = &found->caller;
     state::ResourceRecord* rec = &found->record;
@@ -285,7 +285,7 @@ asio::awaitable<Result<http::Response>> GlanceProxy::Remove(http::Request& req) 
 }
 
 asio::awaitable<Result<http::Response>> GlanceProxy::AtPrimary(http::Request& req, PrimaryCall make_call) {
-    auto found = co_await compute::FindOwned(state_, req, "image_id", "image", NoImage);
+    auto found = co_await translate::FindOwned(state_, req, "image_id", "image", NoImage);
     if (!found.ok()) co_return found.error();
     auto answer =
         co_await gateway_.Call(found->record.cloudlet, found->caller.tenant, make_call(found->record.id, req));

@@ -53,7 +53,7 @@ TEST(CloudletCreateBody, CloudletOwnIdsPassAndHintsAreSentOnTranslated) {
                      {{"source_type", "volume"}, {"uuid", "vol-1"}, {"destination_type", "volume"}}});
     const json hints = {{"group", "group-1"}, {"same_host", json::array({kServer})}};
     auto where = At("c2");
-    where.servers.push_back({kServer, CloudletRef{"c2", kServerThere}});
+    where.servers.push_back({kServer, translate::CloudletRef{"c2", kServerThere}});
     auto body = CloudletCreateBody(server, hints, where);
     ASSERT_TRUE(body.ok()) << body.error().message;
     const json& s = (*body)["server"];

@@ -9,9 +9,9 @@
 #include <cstdlib>
 
 #include "common/ids.hpp"
-#include "compute/id_translation.hpp"
 #include "http/message.hpp"
 #include "image/image_create.hpp"
+#include "translate/id_translation.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     shoal::http::Request req;
@@ -28,12 +28,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         (void)shoal::http::DumpJson(create->body);
     }
     if (body->is_object()) {
-        shoal::compute::MemoryIdMap map;
+        shoal::translate::MemoryIdMap map;
         if (body->contains("id") && (*body)["id"].is_string())
-            map.Add(shoal::compute::Kind::kImage, (*body)["id"].get<std::string>(), "c1",
+            map.Add(shoal::translate::Kind::kImage, (*body)["id"].get<std::string>(), "c1",
                     (*body)["id"].get<std::string>());
-        shoal::compute::Translator t(map, "tenant-t", shoal::compute::AgentUrls{});
-        auto shoal_body = t.ImageToShoal(shoal::compute::CloudletContext{"c1", "proj-c1"}, *body);
+        shoal::translate::Translator t(map, "tenant-t", shoal::translate::AgentUrls{});
+        auto shoal_body = t.ImageToShoal(shoal::translate::CloudletContext{"c1", "proj-c1"}, *body);
         if (shoal_body.ok()) (void)shoal::http::DumpJson(*shoal_body);
     }
     return 0;

@@ -1,4 +1,4 @@
-// One JSON document through every translation of compute::Translator, both ways (it is a
+// One JSON document through every translation of translate::Translator, both ways (it is a
 // cloudlet's answer to ServerBodyToShoal/ImageToShoal/..., a user's request to
 // CreateServerToCloudlet/ActionToCloudlet), every string in it as an href, and
 // the list merge: the document's string members as a list query (PlanPage at both cloudlets'
@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "compute/id_translation.hpp"
-#include "compute/list_merge.hpp"
 #include "http/message.hpp"
+#include "translate/id_translation.hpp"
+#include "translate/list_merge.hpp"
 
 namespace {
 

@@ -1,11 +1,11 @@
-#include "compute/list_merge.hpp"
+#include "translate/list_merge.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <map>
 #include <set>
 
-namespace shoal::compute {
+namespace shoal::translate {
 namespace {
 
 Error BadRequest(std::string message) {
@@ -524,4 +524,4 @@ Result<MergeResult> MergePage(const ListRequest& request,
     return result;
 }
 
-}  // namespace shoal::compute
+}  // namespace shoal::translate

@@ -9,7 +9,7 @@
 #include "identity/caller.hpp"
 #include "state/tenant_state.hpp"
 
-namespace shoal::compute {
+namespace shoal::translate {
 
 // What a handler on one server or image starts from: who asks, and the caller's record of it.
 struct OwnedResource {
@@ -25,4 +25,4 @@ using MissingError = Error (*)(const std::string& id);
 boost::asio::awaitable<Result<OwnedResource>> FindOwned(
     state::TenantState& state, const http::Request& req, std::string param, std::string kind, MissingError missing);
 
-}  // namespace shoal::compute
+}  // namespace shoal::translate

@@ -16,7 +16,7 @@
 // Rewriting Nova v2.1 and Glance v2 bodies between cloudlet space (the cloudlet's ids and
 // URLs) and shoal space (shoal ids and the agent's URLs). Pure functions over JSON: the agent's
 // handlers fetch, call these, and answer. Rules and rationale: docs/compute.md.
-namespace shoal::compute {
+namespace shoal::translate {
 
 using json = nlohmann::json;
 // Decoded query parameters in request order (repeated keys allowed, as Nova's sort_key).
@@ -157,4 +157,4 @@ private:
 // The last path segment of an id-or-href ("http://h/images/abc?x" -> "abc", "abc" -> "abc").
 std::string IdFromHref(std::string_view ref);
 
-}  // namespace shoal::compute
+}  // namespace shoal::translate

@@ -8,13 +8,13 @@
 #include <nlohmann/json.hpp>
 
 #include "common/result.hpp"
-#include "compute/id_translation.hpp"
+#include "translate/id_translation.hpp"
 
 // One page of a tenant's servers or images, merged from several cloudlets the way Nova merges
 // cells: each cloudlet sorts and filters its own, the agent merges the sorted streams. Two calls
 // per page, no I/O: PlanPage says what to ask each cloudlet, MergePage builds the answer from
 // what came back. Algorithm, per-cloudlet markers and cost: docs/compute.md.
-namespace shoal::compute {
+namespace shoal::translate {
 
 enum class ListKind { kServers, kServersDetail, kImages };
 
@@ -92,4 +92,4 @@ Result<MergeResult> MergePage(const ListRequest& request,
                               const std::vector<CloudletAnswer>& answers,
                               bool final_round = false);
 
-}  // namespace shoal::compute
+}  // namespace shoal::translate

@@ -1,4 +1,4 @@
-#include "compute/list_runner.hpp"
+#include "translate/list_runner.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
@@ -6,7 +6,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-namespace shoal::compute {
+namespace shoal::translate {
 namespace {
 
 namespace asio = boost::asio;
@@ -58,4 +58,4 @@ asio::awaitable<Result<json>> RunListPage(const ListRequest& request,
     }
 }
 
-}  // namespace shoal::compute
+}  // namespace shoal::translate

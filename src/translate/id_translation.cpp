@@ -1,11 +1,11 @@
-#include "compute/id_translation.hpp"
+#include "translate/id_translation.hpp"
 
 #include <algorithm>
 #include <cctype>
 
 #include "common/crypto.hpp"
 
-namespace shoal::compute {
+namespace shoal::translate {
 namespace {
 
 constexpr std::string_view kSrvAttrPrefix = "OS-EXT-SRV-ATTR:";
@@ -471,4 +471,4 @@ Result<std::optional<QueryParams>> Translator::ListQueryToCloudlet(const Cloudle
     return std::optional<QueryParams>{std::move(out)};
 }
 
-}  // namespace shoal::compute
+}  // namespace shoal::translate

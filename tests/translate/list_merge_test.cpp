@@ -1,4 +1,4 @@
-#include "compute/list_merge.hpp"
+#include "translate/list_merge.hpp"
 
 #include <algorithm>
 #include <map>
@@ -9,7 +9,7 @@
 
 #include <gtest/gtest.h>
 
-namespace shoal::compute {
+namespace shoal::translate {
 namespace {
 
 constexpr char kTenant[] = "tenant-t";
@@ -689,4 +689,4 @@ TEST(ImageMerge, ImageFilterSkipsCloudletsWithoutACopy) {
 }
 
 }  // namespace
-}  // namespace shoal::compute
+}  // namespace shoal::translate

@@ -1,4 +1,4 @@
-#include "compute/id_translation.hpp"
+#include "translate/id_translation.hpp"
 
 #include <set>
 #include <string>
@@ -7,7 +7,7 @@
 
 #include "common/crypto.hpp"
 
-namespace shoal::compute {
+namespace shoal::translate {
 namespace {
 
 // Shapes from the Nova v2.1 and Glance v2 api-ref samples.
@@ -534,4 +534,4 @@ TEST(Helpers, MemoryIdMapPassThroughAndCopies) {
 }
 
 }  // namespace
-}  // namespace shoal::compute
+}  // namespace shoal::translate

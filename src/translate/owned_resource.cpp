@@ -1,6 +1,6 @@
-#include "compute/owned_resource.hpp"
+#include "translate/owned_resource.hpp"
 
-namespace shoal::compute {
+namespace shoal::translate {
 
 boost::asio::awaitable<Result<OwnedResource>> FindOwned(
     state::TenantState& state, const http::Request& req, std::string param, std::string kind, MissingError missing) {
@@ -15,4 +15,4 @@ boost::asio::awaitable<Result<OwnedResource>> FindOwned(
     co_return owned;
 }
 
-}  // namespace shoal::compute
+}  // namespace shoal::translate

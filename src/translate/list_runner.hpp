@@ -5,9 +5,9 @@
 #include <functional>
 #include <optional>
 
-#include "compute/list_merge.hpp"
+#include "translate/list_merge.hpp"
 
-namespace shoal::compute {
+namespace shoal::translate {
 
 // The I/O half of list merging: asks the cloudlets a PagePlan names (all at once), runs the
 // refetch rounds MergePage asks for, and fetches an unknown marker's values. A cloudlet whose
@@ -22,4 +22,4 @@ boost::asio::awaitable<Result<json>> RunListPage(const ListRequest& request,
                                                  FetchList fetch_list,
                                                  FetchOne fetch_one);
 
-}  // namespace shoal::compute
+}  // namespace shoal::translate
