@@ -142,12 +142,14 @@ asio::awaitable<Result<Endpoints>> KeystoneSession::GetEndpoints() {
 }
 
 asio::awaitable<Result<Token>> KeystoneSession::CachedToken(std::string key, SingleFlight<Result<Token>>::Start login) {
-    if (auto it = tokens_.find(key); it != tokens_.end() && it->second.Fresh(SteadyClock::now())) co_return it->second;
+    if (auto it = tokens_.find(key); it != tokens_.end() && it->second.Fresh(options_.clock->Steady()))
+        co_return it->second;
     SingleFlight<Result<Token>>::Start start = [this, key, login] { return LoginAndStore(key, login); };
     auto r = co_await flights_.Do(key, std::move(start));
     if (r.ok()) co_return r;
     // The refresh failed but Keystone would still accept the old token: use it meanwhile.
-    if (auto it = tokens_.find(key); it != tokens_.end() && it->second.Usable(SteadyClock::now())) co_return it->second;
+    if (auto it = tokens_.find(key); it != tokens_.end() && it->second.Usable(options_.clock->Steady()))
+        co_return it->second;
     co_return r;
 }
 
@@ -195,7 +197,7 @@ asio::awaitable<Result<KeystoneSession::Login>> KeystoneSession::PasswordLogin(j
     req.body = body.dump();
     // Tenant tokens need no catalog: the endpoints come from the service account's.
     std::string url = identity_v3_ + "/auth/tokens" + (want_catalog ? "" : "?nocatalog");
-    auto asked = SteadyClock::now();
+    auto asked = options_.clock->Steady();
     auto sent = co_await client_.Send(url, std::move(req), options_.request_timeout);
     if (!sent.ok()) co_return Error{sent.error().code, "cloudlet Keystone: " + sent.error().message};
     const http::Response& resp = *sent;
@@ -218,8 +220,8 @@ asio::awaitable<Result<KeystoneSession::Login>> KeystoneSession::PasswordLogin(j
     if (!expires) co_return MakeError(ErrorCode::kBadGateway, "cloudlet Keystone token without a valid expires_at");
     auto issued = ParseIso8601(StringField(t, "issued_at"));
     out.token.expires_at = *expires;
-    auto lifetime = std::chrono::duration_cast<SteadyClock::duration>(
-        *expires - (issued ? *issued : std::chrono::system_clock::now()));
+    auto lifetime =
+        std::chrono::duration_cast<SteadyClock::duration>(*expires - (issued ? *issued : options_.clock->System()));
     if (lifetime <= SteadyClock::duration::zero())
         co_return MakeError(ErrorCode::kBadGateway, "cloudlet Keystone issued an expired token");
     out.token.expires_local = asked + lifetime;

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "cloudlet/single_flight.hpp"
+#include "common/clock.hpp"
 #include "common/result.hpp"
 #include "common/time_format.hpp"
 #include "http/client.hpp"
@@ -78,6 +79,7 @@ struct SessionOptions {
     std::string interface = "public";
     std::chrono::seconds refresh_margin{300};
     std::chrono::milliseconds request_timeout{30'000};
+    Clock* clock = &SystemClock();  // token lifetimes and refresh points
 };
 
 struct SessionStats {

@@ -48,6 +48,14 @@ std::string SecureRandomString(std::size_t length, std::string_view alphabet) {
     return s;
 }
 
+std::uint64_t SecureRandomSeed() {
+    std::uint8_t b[8];
+    SecureRandomBytes(b);
+    std::uint64_t seed = 0;
+    for (std::uint8_t x : b) seed = (seed << 8) | x;
+    return seed;
+}
+
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
     return a.empty() || CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;

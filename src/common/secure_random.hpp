@@ -21,6 +21,11 @@ std::string SecureRandomHex(std::size_t bytes);
 std::string SecureRandomString(
     std::size_t length, std::string_view alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
 
+// A seed for a protocol's shoal::Rng (P2C sampling, shuffle partners) in product code: drawn
+// here so that one agent's choices cannot be predicted from another's start time; simulations
+// and tests pass their own seed instead.
+std::uint64_t SecureRandomSeed();
+
 // Equality whose time depends only on the lengths: for comparing signatures, keys and tokens,
 // so that timing does not tell an attacker how much of a guess was right.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);

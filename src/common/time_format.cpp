@@ -5,9 +5,12 @@
 
 namespace shoal {
 
+std::int64_t UnixMillis(SystemTime t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
 std::int64_t UnixMillisNow() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
+    return UnixMillis(std::chrono::system_clock::now());
 }
 
 namespace {

@@ -10,7 +10,9 @@ namespace shoal {
 
 using SystemTime = std::chrono::system_clock::time_point;
 
-// Milliseconds since the Unix epoch, now (record timestamps, incarnations).
+// Milliseconds since the Unix epoch (record timestamps; pass the component's Clock::System()).
+std::int64_t UnixMillis(SystemTime t);
+// The same for the machine's time now: composition roots only (an agent's incarnation).
 std::int64_t UnixMillisNow();
 
 // "2026-11-22T18:51:01Z" (Nova, Glance).

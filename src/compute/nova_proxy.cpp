@@ -27,10 +27,6 @@ namespace asio = boost::asio;
 using cloudlet::CloudletCall;
 using cloudlet::Service;
 
-std::string NowIso() {
-    return FormatIso8601(std::chrono::system_clock::now());
-}
-
 Error NoServer(const std::string& id) {
     return MakeError(ErrorCode::kNotFound, "Instance " + id + " could not be found.");
 }
@@ -64,7 +60,7 @@ NovaProxy::NovaProxy(asio::any_io_executor executor,
       state_(state),
       ensure_image_(std::move(ensure_image)),
       options_(options),
-      rng_(std::random_device{}()) {}
+      rng_(options.seed != 0 ? options.seed : SecureRandomSeed()) {}
 
 NovaProxy::~NovaProxy() = default;
 
@@ -120,7 +116,7 @@ asio::awaitable<Result<http::Response>> NovaProxy::Versions(http::Request& req) 
 
 asio::awaitable<Result<std::vector<NovaProxy::Flavor>>> NovaProxy::FlavorsAt(std::string cloudlet, std::string tenant) {
     auto it = flavors_.find(cloudlet);
-    if (it != flavors_.end() && std::chrono::steady_clock::now() - it->second.fetched < options_.flavor_cache)
+    if (it != flavors_.end() && options_.clock->Steady() - it->second.fetched < options_.flavor_cache)
         co_return it->second.flavors;
     CloudletCall call(Service::kCompute, http::Method::kGet, "/flavors/detail");
     call.microversion = "2.1";
@@ -131,7 +127,7 @@ asio::awaitable<Result<std::vector<NovaProxy::Flavor>>> NovaProxy::FlavorsAt(std
     auto body = answer->JsonBody();
     if (!body.ok() || !body->contains("flavors")) co_return MakeError(ErrorCode::kBadGateway, "flavors of " + cloudlet);
     FlavorList list;
-    list.fetched = std::chrono::steady_clock::now();
+    list.fetched = options_.clock->Steady();
     for (const auto& f : (*body)["flavors"]) {
         if (!f.is_object() || !f.contains("id") || !f.contains("name")) continue;
         Flavor x;
@@ -259,7 +255,7 @@ asio::awaitable<Result<http::Response>> NovaProxy::Create(http::Request& req) {
         rec.tenant = who->tenant;
         rec.kind = "server";
         rec.status = "BUILD";
-        rec.created_at = rec.updated_at = UnixMillisNow();
+        rec.created_at = rec.updated_at = UnixMillis(options_.clock->System());
         json one = server;
         if (max_count > 1) one["name"] = name + "-" + std::to_string(i + 1);
         rec.extra = json{{"request", one},
@@ -270,7 +266,7 @@ asio::awaitable<Result<http::Response>> NovaProxy::Create(http::Request& req) {
                          {"flavor_body", flavor->body},
                          {"image", image},
                          {"user_id", who->user_id},
-                         {"created", NowIso()},
+                         {"created", FormatIso8601(options_.clock->System())},
                          {"reservation_id", reservation_id},
                          {"placement", "scheduling"}};
         auto stored = co_await state_.CreateResource(rec);
@@ -309,7 +305,7 @@ asio::awaitable<void> NovaProxy::Place(std::string tenant, std::string id) {
 
     // Writes the record; false when the user deleted the server meanwhile.
     auto save = [this](state::ResourceRecord& r) -> asio::awaitable<bool> {
-        r.updated_at = UnixMillisNow();
+        r.updated_at = UnixMillis(options_.clock->System());
         auto put = co_await state_.PutResource(r);
         if (put.ok()) {
             r.revision = put->revision;
@@ -321,7 +317,8 @@ asio::awaitable<void> NovaProxy::Place(std::string tenant, std::string id) {
         ++stats_.placement_failures;
         rec->status = "ERROR";
         Extra(*rec)["placement"] = "failed";
-        Extra(*rec)["fault"] = json{{"code", 500}, {"message", message}, {"created", NowIso()}};
+        Extra(*rec)["fault"] =
+            json{{"code", 500}, {"message", message}, {"created", FormatIso8601(options_.clock->System())}};
         spdlog::warn("server {} of {}: {}", id, tenant, message);
         co_await save(*rec);
     };
@@ -338,10 +335,10 @@ asio::awaitable<void> NovaProxy::Place(std::string tenant, std::string id) {
         auto turn = co_await decision_turn_.Lock();
         auto names = gateway_.Candidates(plan.SampleSize());
         std::vector<scheduler::CloudletLoad> loads;
-        std::vector<Clock::time_point> asked;  // when each load was asked for
+        std::vector<TimePoint> asked;  // when each load was asked for
         for (const auto& n : names) {
             if (plan.Excludes(n)) continue;
-            const auto when = Clock::now();
+            const auto when = options_.clock->Steady();
             auto load = co_await gateway_.Load(n);
             if (!load.ok()) {
                 spdlog::info("server {} of {}: no load from {}: {}", id, tenant, n, load.error().message);
@@ -434,7 +431,7 @@ asio::awaitable<void> NovaProxy::Place(std::string tenant, std::string id) {
                 co_return;
             }
             // Watch the build until it ends.
-            const auto deadline = std::chrono::steady_clock::now() + options_.build_timeout;
+            const auto deadline = options_.clock->Steady() + options_.build_timeout;
             while (failure.empty()) {
                 // The cloudlet's agent watches every build there with one list per period; only
                 // its verdict (or no watcher) costs a GET of this server.
@@ -448,7 +445,7 @@ asio::awaitable<void> NovaProxy::Place(std::string tenant, std::string id) {
                 if (!current.ok() || current->cloudlet_id != cloudlet_id) co_return;  // deleted by the user
                 rec->revision = current->revision;
                 if (seen == "BUILD") {
-                    if (std::chrono::steady_clock::now() > deadline) failure = "build timed out";
+                    if (options_.clock->Steady() > deadline) failure = "build timed out";
                     continue;
                 }
                 if (seen == "ERROR") {
@@ -475,7 +472,7 @@ asio::awaitable<void> NovaProxy::Place(std::string tenant, std::string id) {
                 } else if (answer.ok() && answer->status == 404) {
                     failure = "the server vanished from its cloudlet";
                 }
-                if (failure.empty() && std::chrono::steady_clock::now() > deadline) failure = "build timed out";
+                if (failure.empty() && options_.clock->Steady() > deadline) failure = "build timed out";
             }
             // A failed build leaves nothing behind: the record forgets it, then the cloudlet does.
             ++stats_.build_failures;
@@ -501,13 +498,13 @@ void NovaProxy::Undo(std::string cloudlet, std::string tenant, std::string cloud
                    std::string cloudlet_id) -> asio::awaitable<void> {
         asio::steady_timer timer(self->executor_);
         auto pause = std::chrono::milliseconds(1'000);
-        const auto give_up = Clock::now() + std::chrono::minutes(30);
+        const auto give_up = self->options_.clock->Steady() + std::chrono::minutes(30);
         while (true) {
             CloudletCall call(Service::kCompute, http::Method::kDelete, "/servers/" + cloudlet_id);
             auto gone = co_await self->gateway_.Call(cloudlet, tenant, call);
             if (alive.expired()) co_return;  // the agent stopped
             if (gone.ok() && (gone->status / 100 == 2 || gone->status == 404)) co_return;
-            if (Clock::now() > give_up) {
+            if (self->options_.clock->Steady() > give_up) {
                 spdlog::error("server {} at {} of {}: not deleted after 30 min; delete it by hand", cloudlet_id,
                               cloudlet, tenant);
                 co_return;
@@ -525,7 +522,7 @@ void NovaProxy::Undo(std::string cloudlet, std::string tenant, std::string cloud
 
 std::uint64_t NovaProxy::Decide(const std::string& cloudlet, std::int64_t ram_mb) {
     // Deliveries long past can no longer be missing from any load still being used.
-    const auto horizon = Clock::now() - std::chrono::seconds(60);
+    const auto horizon = options_.clock->Steady() - std::chrono::seconds(60);
     std::erase_if(decisions_, [&](const auto& d) { return d.second.delivered && *d.second.delivered < horizon; });
     const std::uint64_t id = next_decision_++;
     decisions_[id] = Decision{cloudlet, std::max<std::int64_t>(ram_mb, 1), std::nullopt};
@@ -536,12 +533,12 @@ void NovaProxy::Delivered(std::uint64_t decision, bool reached_cloudlet) {
     auto it = decisions_.find(decision);
     if (it == decisions_.end()) return;
     if (reached_cloudlet)
-        it->second.delivered = Clock::now();
+        it->second.delivered = options_.clock->Steady();
     else
         decisions_.erase(it);
 }
 
-void NovaProxy::AddUnreported(scheduler::CloudletLoad& load, Clock::time_point asked) const {
+void NovaProxy::AddUnreported(scheduler::CloudletLoad& load, TimePoint asked) const {
     // Not yet at the cloudlet, or arrived there after the load was asked for: the cloudlet's
     // own ledger may not have had it when it answered. Counting it twice errs on the safe side.
     for (const auto& [id, d] : decisions_) {

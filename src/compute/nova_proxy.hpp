@@ -15,6 +15,7 @@
 
 #include "cloudlet/cloudlet_gateway.hpp"
 #include "common/async_mutex.hpp"
+#include "common/clock.hpp"
 #include "http/router.hpp"
 #include "scheduler/power_of_two.hpp"
 #include "state/tenant_state.hpp"
@@ -29,6 +30,8 @@ struct NovaProxyOptions {
     std::chrono::milliseconds poll{500};               // build progress checks without a watcher
     std::chrono::milliseconds build_wait{5'000};       // long poll of the cloudlet's agent's build watch
     std::chrono::seconds flavor_cache{300};
+    Clock* clock = &SystemClock();  // build deadlines, the flavor cache, the times users see
+    std::uint64_t seed = 0;         // the placement's Rng; 0: one from the CSPRNG
 };
 
 // The image a boot needs, at the chosen cloudlet: its copy's id there (imported if needed).
@@ -71,7 +74,7 @@ private:
         nlohmann::json body;  // the cloudlet's detailed flavor
     };
     struct FlavorList {
-        std::chrono::steady_clock::time_point fetched;
+        Clock::SteadyTime fetched;
         std::vector<Flavor> flavors;
     };
 
@@ -104,15 +107,15 @@ private:
     // one tenant (all placed at its home) must not herd onto the cloudlet that looked emptiest.
     // A create that reached its cloudlet is in that cloudlet's ledger, but a load asked for
     // before it arrived is not; so a decision counts for loads asked before its delivery.
-    using Clock = std::chrono::steady_clock;
+    using TimePoint = Clock::SteadyTime;
     struct Decision {
         std::string cloudlet;
         std::int64_t ram_mb = 0;
-        std::optional<Clock::time_point> delivered;  // when the create reached the cloudlet
+        std::optional<TimePoint> delivered;  // when the create reached the cloudlet
     };
     std::uint64_t Decide(const std::string& cloudlet, std::int64_t ram_mb);
     void Delivered(std::uint64_t decision, bool reached_cloudlet);
-    void AddUnreported(scheduler::CloudletLoad& load, Clock::time_point asked) const;
+    void AddUnreported(scheduler::CloudletLoad& load, TimePoint asked) const;
     std::map<std::uint64_t, Decision> decisions_;
     std::uint64_t next_decision_ = 1;
     std::map<std::string, FlavorList, std::less<>> flavors_;

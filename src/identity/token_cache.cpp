@@ -61,14 +61,13 @@ TokenCache::TokenCache(asio::any_io_executor executor, TokenCacheOptions options
     : options_(std::move(options)),
       validate_url_(IdentityBase(options_.idp_auth_url) + "/v3/auth/tokens?nocatalog"),
       client_(std::move(executor)) {
-    if (!options_.clock) options_.clock = [] { return std::chrono::system_clock::now(); };
     if (options_.max_entries == 0) options_.max_entries = 1;
 }
 
 TokenCache::~TokenCache() = default;
 
 SystemTime TokenCache::Now() const {
-    return options_.clock();
+    return options_.clock->System();
 }
 
 asio::awaitable<Result<TokenInfo>> TokenCache::Validate(std::string token) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cloudlet/single_flight.hpp"
+#include "common/clock.hpp"
 #include "common/result.hpp"
 #include "common/time_format.hpp"
 #include "http/client.hpp"
@@ -41,7 +42,6 @@ struct TokenInfo {
 // A Keystone token body ({"token": {...}}) as a TokenInfo; kBadGateway when it is not one.
 Result<TokenInfo> ParseTokenInfo(const nlohmann::json& body);
 
-using Clock = std::function<SystemTime()>;
 using ServiceTokenSource = std::function<boost::asio::awaitable<Result<std::string>>()>;
 
 struct TokenCacheOptions {
@@ -52,7 +52,7 @@ struct TokenCacheOptions {
     std::chrono::seconds negative_ttl{5};  // 401/404 answers, so a bad token cannot hammer the IdP
     std::size_t max_entries = 10'000;
     std::chrono::milliseconds timeout{5'000};  // per IdP call
-    Clock clock;                               // default: system_clock::now (tests inject one)
+    Clock* clock = &SystemClock();
     // Empty: each token validates itself (Keystone allows it). Set: this token (a service user's)
     // is the X-Auth-Token of every validation.
     ServiceTokenSource service_token;

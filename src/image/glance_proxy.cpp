@@ -145,7 +145,7 @@ asio::awaitable<Result<http::Response>> GlanceProxy::Create(http::Request& req) 
     rec.cloudlet = home;
     rec.cloudlet_id = id;
     rec.status = "queued";
-    rec.created_at = rec.updated_at = UnixMillisNow();
+    rec.created_at = rec.updated_at = UnixMillis(options_.clock->System());
     auto created = answer->JsonBody();
     if (created.ok()) rec.extra = json{{"values", *created}};
     auto stored = co_await state_.CreateResource(rec);
@@ -160,7 +160,7 @@ asio::awaitable<Result<http::Response>> GlanceProxy::Create(http::Request& req) 
     loc.cloudlet = home;
     loc.cloudlet_id = id;
     loc.status = "primary";
-    loc.updated_at = UnixMillisNow();
+    loc.updated_at = UnixMillis(options_.clock->System());
     (void)co_await state_.PutImageLocation(loc);
     co_return RelayImage(*answer, who->tenant, home);
 }
@@ -337,7 +337,7 @@ std::string GlanceProxy::DataSignature(const std::string& tenant,
 }
 
 std::string GlanceProxy::DataUrl(const std::string& tenant, const std::string& image_id) const {
-    const std::int64_t expires = UnixMillisNow() / 1000 + options_.data_url_ttl.count();
+    const std::int64_t expires = UnixMillis(options_.clock->System()) / 1000 + options_.data_url_ttl.count();
     return self_api_url_() + std::string(kDataPrefix) + http::UrlEncode(tenant) + "/" + http::UrlEncode(image_id) +
            "?expires=" + std::to_string(expires) + "&sig=" + DataSignature(tenant, image_id, expires);
 }
@@ -355,7 +355,8 @@ asio::awaitable<Result<http::Response>> GlanceProxy::Data(http::Request& req) {
     }
     // Glance fetches this without a token: the signature is the capability. Refused as Swift
     // refuses a bad temp URL: 401, the same for a wrong, expired or missing signature.
-    if (!sig || expires < UnixMillisNow() / 1000 || !ConstantTimeEquals(*sig, DataSignature(tenant, id, expires)))
+    if (!sig || expires < UnixMillis(options_.clock->System()) / 1000 ||
+        !ConstantTimeEquals(*sig, DataSignature(tenant, id, expires)))
         co_return MakeError(ErrorCode::kUnauthorized, "invalid or expired image data URL");
     auto rec = co_await state_.GetResource(tenant, id);
     if (!rec.ok() || rec->kind != "image") co_return NoImage(id);
@@ -402,7 +403,8 @@ asio::awaitable<Result<std::string>> GlanceProxy::Import(std::string tenant,
     for (const char* k : {"name", "disk_format", "container_format", "min_disk", "min_ram", "os_distro", "os_type",
                           "architecture", "hw_disk_bus", "hw_video_model"})
         if (source->contains(k) && !(*source)[k].is_null()) copy[k] = (*source)[k];
-    state::ImageLocation loc{image_id, tenant, cloudlet, image_id, "importing", UnixMillisNow(), 0};
+    state::ImageLocation loc{image_id, tenant, cloudlet, image_id, "importing", UnixMillis(options_.clock->System()),
+                             0};
     (void)co_await state_.PutImageLocation(loc);
     auto fail = [&](Error e) -> asio::awaitable<Result<std::string>> {
         CloudletCall undo(Service::kImage, http::Method::kDelete, "/v2/images/" + image_id);
@@ -436,7 +438,7 @@ asio::awaitable<Result<std::string>> GlanceProxy::Import(std::string tenant,
                 MakeError(http::ErrorCodeOfStatus(started->status), http::ErrorMessageOf(*started)));
     }
     // Glance imports in the background: poll until the copy is active.
-    const auto deadline = std::chrono::steady_clock::now() + options_.import_timeout;
+    const auto deadline = options_.clock->Steady() + options_.import_timeout;
     asio::steady_timer timer(executor_);
     auto poll = options_.import_poll;
     while (true) {
@@ -455,7 +457,7 @@ asio::awaitable<Result<std::string>> GlanceProxy::Import(std::string tenant,
                 co_return co_await fail(
                     MakeError(ErrorCode::kBadGateway, "the cloudlet could not fetch the image from its data URL"));
         }
-        if (std::chrono::steady_clock::now() > deadline)
+        if (options_.clock->Steady() > deadline)
             co_return co_await fail(MakeError(ErrorCode::kTimeout, "import did not finish in time"));
         // Backing off: a small image is active at the first look, and hundreds of imports
         // polled every 200 ms once took more CPU than the imports themselves (docs/benchmarks.md).
@@ -464,7 +466,7 @@ asio::awaitable<Result<std::string>> GlanceProxy::Import(std::string tenant,
         poll = std::min(poll * 2, options_.import_poll_max);
     }
     loc.status = "active";
-    loc.updated_at = UnixMillisNow();
+    loc.updated_at = UnixMillis(options_.clock->System());
     (void)co_await state_.PutImageLocation(loc);
     spdlog::info("image {} of {} imported into {}", image_id, tenant, cloudlet);
     co_return image_id;

@@ -10,6 +10,7 @@
 
 #include "cloudlet/cloudlet_gateway.hpp"
 #include "cloudlet/single_flight.hpp"
+#include "common/clock.hpp"
 #include "http/router.hpp"
 #include "state/tenant_state.hpp"
 
@@ -21,6 +22,7 @@ struct GlanceProxyOptions {
     std::chrono::milliseconds import_timeout{600'000};
     std::chrono::milliseconds import_poll{200};  // the first look at an import; doubled after each
     std::chrono::milliseconds import_poll_max{2'000};
+    Clock* clock = &SystemClock();  // import deadlines, data URL expiry, record times
 };
 
 // The agent's Glance v2 (paper IV-E), served at the tenant's home agent. An image is created and

@@ -41,6 +41,18 @@ TEST(SecureRandom, HexHasTwoDigitsPerByte) {
     EXPECT_NE(h, SecureRandomHex(16));
 }
 
+TEST(SecureRandom, SeedsDifferAndUseAllBits) {
+    std::set<std::uint64_t> seeds;
+    std::uint64_t any_high = 0;
+    for (int i = 0; i < 64; ++i) {
+        const auto s = SecureRandomSeed();
+        seeds.insert(s);
+        any_high |= s >> 32;
+    }
+    EXPECT_EQ(seeds.size(), 64u);
+    EXPECT_NE(any_high, 0u);  // not a 32-bit value widened
+}
+
 TEST(SecureRandom, ConstantTimeEqualsIsEquality) {
     EXPECT_TRUE(ConstantTimeEquals("", ""));
     EXPECT_TRUE(ConstantTimeEquals("signature", "signature"));

@@ -13,6 +13,7 @@
 #include <map>
 
 #include "async_test.hpp"
+#include "fake_clock.hpp"
 #include "fake_cloudlet_gateway.hpp"
 #include "identity/caller.hpp"
 #include "state/memory_kv_store.hpp"
@@ -188,6 +189,26 @@ TEST_F(NovaProxyTest, WhenEveryCloudletRefusesTheServerGoesErrorWithNovasFaultAn
     // An ERROR server is the user's to delete, as in Nova.
     EXPECT_EQ(Send(alice_, M::kDelete, "/compute/v2.1/servers/" + id).status, 204);
     EXPECT_EQ(Send(alice_, M::kGet, "/compute/v2.1/servers/" + id).status, 404);
+}
+
+TEST_F(NovaProxyTest, ABuildStillInBuildAtItsTimeoutIsUndoneAndPlacedAgainOnTheOtherCloudlet) {
+    shoal::testing::FakeClock clock;
+    options_.clock = &clock;
+    Start();
+    gateway_.At("agent-a").hold_builds = true;  // never goes ACTIVE by itself
+    gateway_.At("agent-b").used_ram_mb = 8000;  // agent-a is chosen first
+    const std::string id = Create(alice_);
+    ASSERT_TRUE(RunUntil([&] { return gateway_.ServersAt("agent-a", "BUILD").size() == 1; }));
+    // However long the real wait, the build has not timed out until the clock says so.
+    shoal::testing::RunFor(io_, std::chrono::milliseconds(50));
+    EXPECT_EQ(proxy_->GetStats().build_failures, 0u);
+    EXPECT_EQ(StatusOf(id), "BUILD");
+    clock.Advance(options_.build_timeout + std::chrono::seconds(1));
+    ASSERT_TRUE(RunUntil([&] { return StatusOf(id) == "ACTIVE" && gateway_.ServersAt("agent-a").empty(); }))
+        << StatusOf(id);
+    EXPECT_EQ(gateway_.ServersAt("agent-b", "ACTIVE").size(), 1u);
+    EXPECT_EQ(proxy_->GetStats().build_failures, 1u);
+    EXPECT_EQ(proxy_->GetStats().undone, 1u);
 }
 
 TEST_F(NovaProxyTest, AnUnreachableCloudletIsPassedOver) {

@@ -71,7 +71,7 @@ protected:
         TokenCacheOptions o;
         o.idp_auth_url = idp_->AuthUrl();
         o.timeout = 3s;
-        o.clock = [this] { return std::chrono::system_clock::now() + skew_; };
+        o.clock = &skewed_;
         return o;
     }
 
@@ -157,6 +157,13 @@ protected:
     bool idp_stopped_ = false;
     std::string idp_base_;
     std::chrono::seconds skew_{0};
+    // The machine's time moved by skew_: tokens issued by the real IdP, judged later.
+    struct SkewedClock final : Clock {
+        explicit SkewedClock(const std::chrono::seconds& skew) : skew(skew) {}
+        SteadyTime Steady() const override { return std::chrono::steady_clock::now() + skew; }
+        SystemTime System() const override { return std::chrono::system_clock::now() + skew; }
+        const std::chrono::seconds& skew;
+    } skewed_{skew_};
     std::unique_ptr<TokenCache> cache_;
     std::unique_ptr<IdentityProxy> proxy_;
     http::Router router_;
