@@ -15,7 +15,7 @@
 
 namespace {
 
-using namespace shoal::compute;
+using namespace shoal::translate;
 
 struct World {
     MemoryIdMap map;

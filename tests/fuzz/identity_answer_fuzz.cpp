@@ -29,7 +29,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (at == CatalogAt::kToken && doc.is_object()) {
             TokenCacheOptions cache_options;
             cache_options.idp_auth_url = "http://10.0.0.2:5000/identity/v3";
-            cache_options.clock = [] { return shoal::SystemTime(std::chrono::seconds(1'780'000'000)); };
+            // A fixed instant, so that a run replays the same way whatever the day.
+            struct FixedClock final : shoal::Clock {
+                SteadyTime Steady() const override { return SteadyTime(std::chrono::hours(1)); }
+                SystemTime System() const override { return SystemTime(std::chrono::seconds(1'780'000'000)); }
+            };
+            static FixedClock fixed;
+            cache_options.clock = &fixed;
             TokenCache cache(io->get_executor(), cache_options);
             cache.Remember("gAAAAABfuzz", doc);
             (void)ParseTokenInfo(doc);
