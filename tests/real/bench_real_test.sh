@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `shoal bench --scenario real` against the two real cloudlets: real-direct (users straight at
-# them) and real-shoal (`cli::Shoal` with one agent in front of each, c1's Keystone the identity
+# them) and real-shoal (`up::Shoal` with one agent in front of each, c1's Keystone the identity
 # provider). Asserts the structure and sanity of the results, never their speed. Hermetic: the
 # cloudlets may hold servers no test made (tests/real/bystanders.sh puts some there), so the
 # census is compared to what was on the hypervisors before, and "nothing left" means no server

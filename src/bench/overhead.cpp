@@ -1,4 +1,4 @@
-#include "cli/bench_overhead.hpp"
+#include "bench/overhead.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -12,11 +12,11 @@
 
 #include "bench/cloud_user.hpp"
 #include "bench/stats.hpp"
+#include "bench/systems.hpp"
 #include "bench/task_group.hpp"
-#include "cli/bench_systems.hpp"
 #include "identity/keystone_admin.hpp"
 
-namespace shoal::cli {
+namespace shoal::bench {
 namespace asio = boost::asio;
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
@@ -172,4 +172,4 @@ int RunOverhead(const std::string& json_path) {
     return 0;
 }
 
-}  // namespace shoal::cli
+}  // namespace shoal::bench

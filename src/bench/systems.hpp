@@ -11,7 +11,7 @@
 #include "emulator/core/cloudlet_config.hpp"
 #include "identity/keystone_admin.hpp"
 
-namespace shoal::cli {
+namespace shoal::bench {
 
 // The systems `shoal bench` compares (docs/benchmarks.md, "Systems under test"):
 //  - shoal:    N agents over N one-node cloudlets, users spread over the agents;
@@ -57,4 +57,4 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace shoal::cli
+}  // namespace shoal::bench

@@ -1,4 +1,4 @@
-#include "cli/bench_systems.hpp"
+#include "bench/systems.hpp"
 
 #include <pthread.h>
 #include <boost/asio/co_spawn.hpp>
@@ -9,10 +9,10 @@
 #include <ctime>
 #include <thread>
 
-#include "cli/up_command.hpp"
 #include "emulator/cloudlet.hpp"
+#include "up/shoal.hpp"
 
-namespace shoal::cli {
+namespace shoal::bench {
 namespace asio = boost::asio;
 using nlohmann::json;
 
@@ -65,7 +65,7 @@ struct BenchSystem::Impl {
     asio::io_context io;
     asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
     std::thread thread;
-    std::unique_ptr<Shoal> shoal;
+    std::unique_ptr<up::Shoal> shoal;
     std::unique_ptr<emulator::Cloudlet> standard;
 
     ~Impl() {
@@ -110,14 +110,14 @@ Result<std::unique_ptr<BenchSystem>> BenchSystem::Start(SystemKind kind, int siz
                 if (!port.ok()) co_return port.error();
                 co_return Ok{};
             }
-            UpOptions options;
+            up::UpOptions options;
             options.agents = i->size;
             options.cloudlet = i->model.cloudlet;
             options.hypervisors = 1;
             options.converge_timeout = i->model.converge_timeout;
             options.overlay_period = i->model.overlay_period;
             if (i->kind == SystemKind::kRealShoal) options.real_cloudlets = i->model.real_cloudlets;
-            i->shoal = std::make_unique<Shoal>(i->io.get_executor(), options);
+            i->shoal = std::make_unique<up::Shoal>(i->io.get_executor(), options);
             co_return co_await i->shoal->Start();
         },
         asio::use_future);
@@ -195,4 +195,4 @@ double BenchSystem::ThreadCpuSeconds() const {
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
-}  // namespace shoal::cli
+}  // namespace shoal::bench
