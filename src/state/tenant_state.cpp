@@ -46,20 +46,6 @@ std::string Dump(const nlohmann::json& j) {
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-// Field readers that never throw: a missing or mistyped field reads as empty/0.
-std::string Str(const nlohmann::json& j, const char* name) {
-    auto it = j.find(name);
-    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-std::int64_t Int(const nlohmann::json& j, const char* name) {
-    auto it = j.find(name);
-    return it != j.end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
-}
-nlohmann::json Obj(const nlohmann::json& j, const char* name) {
-    auto it = j.find(name);
-    return it != j.end() && it->is_object() ? *it : nlohmann::json::object();
-}
-
 Result<nlohmann::json> ParseObject(const KvEntry& entry) {
     auto j = nlohmann::json::parse(entry.value, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
@@ -68,81 +54,33 @@ Result<nlohmann::json> ParseObject(const KvEntry& entry) {
     return j;
 }
 
-std::string Encode(const ResourceRecord& r) {
-    return Dump(ToJson(r));
+// A record as the store keeps it: the type's JSON (tenant_state.hpp), without its revision.
+template <class T>
+std::string Encode(const T& record) {
+    return Dump(nlohmann::json(record));
 }
 
-Result<ResourceRecord> DecodeResource(const KvEntry& entry) {
+// Missing fields read as their defaults (records written before a field existed); a field of
+// the wrong type is an error, never a silent empty value.
+template <class T>
+Result<T> Decode(const KvEntry& entry) {
     auto j = ParseObject(entry);
     if (!j) return j.error();
-    ResourceRecord r;
-    r.id = Str(*j, "id");
-    r.tenant = Str(*j, "tenant");
-    r.kind = Str(*j, "kind");
-    r.cloudlet = Str(*j, "cloudlet");
-    r.cloudlet_id = Str(*j, "cloudlet_id");
-    r.status = Str(*j, "status");
-    r.created_at = Int(*j, "created_at");
-    r.updated_at = Int(*j, "updated_at");
-    r.extra = Obj(*j, "extra");
-    r.revision = entry.revision;
-    return r;
+    try {
+        T record = j->get<T>();
+        record.revision = entry.revision;
+        return record;
+    } catch (const nlohmann::json::exception& e) {
+        return MakeError(ErrorCode::kInternal, "state record " + entry.key + ": " + e.what());
+    }
 }
 
-std::string Encode(const ImageLocation& l) {
-    return Dump({{"image_id", l.image_id},
-                 {"tenant", l.tenant},
-                 {"cloudlet", l.cloudlet},
-                 {"cloudlet_id", l.cloudlet_id},
-                 {"status", l.status},
-                 {"updated_at", l.updated_at}});
-}
-
-Result<ImageLocation> DecodeLocation(const KvEntry& entry) {
-    auto j = ParseObject(entry);
-    if (!j) return j.error();
-    ImageLocation l;
-    l.image_id = Str(*j, "image_id");
-    l.tenant = Str(*j, "tenant");
-    l.cloudlet = Str(*j, "cloudlet");
-    l.cloudlet_id = Str(*j, "cloudlet_id");
-    l.status = Str(*j, "status");
-    l.updated_at = Int(*j, "updated_at");
-    l.revision = entry.revision;
-    return l;
-}
-
-std::string Encode(const Operation& op) {
-    return Dump({{"id", op.id},
-                 {"tenant", op.tenant},
-                 {"kind", op.kind},
-                 {"owner", op.owner},
-                 {"state", op.state},
-                 {"started_at", op.started_at},
-                 {"updated_at", op.updated_at}});
-}
-
-Result<Operation> DecodeOperation(const KvEntry& entry) {
-    auto j = ParseObject(entry);
-    if (!j) return j.error();
-    Operation op;
-    op.id = Str(*j, "id");
-    op.tenant = Str(*j, "tenant");
-    op.kind = Str(*j, "kind");
-    op.owner = Str(*j, "owner");
-    op.state = Obj(*j, "state");
-    op.started_at = Int(*j, "started_at");
-    op.updated_at = Int(*j, "updated_at");
-    op.revision = entry.revision;
-    return op;
-}
-
-template <class T, class Decode>
-Result<std::vector<T>> DecodeAll(const std::vector<KvEntry>& entries, Decode decode) {
+template <class T>
+Result<std::vector<T>> DecodeAll(const std::vector<KvEntry>& entries) {
     std::vector<T> out;
     out.reserve(entries.size());
     for (const auto& e : entries) {
-        auto r = decode(e);
+        auto r = Decode<T>(e);
         if (!r) return r.error();
         out.push_back(std::move(*r));
     }
@@ -152,15 +90,7 @@ Result<std::vector<T>> DecodeAll(const std::vector<KvEntry>& entries, Decode dec
 }  // namespace
 
 nlohmann::json ToJson(const ResourceRecord& r) {
-    return {{"id", r.id},
-            {"tenant", r.tenant},
-            {"kind", r.kind},
-            {"cloudlet", r.cloudlet},
-            {"cloudlet_id", r.cloudlet_id},
-            {"status", r.status},
-            {"created_at", r.created_at},
-            {"updated_at", r.updated_at},
-            {"extra", r.extra}};
+    return r;
 }
 
 boost::asio::awaitable<Status> TenantState::EnsureTenant(std::string tenant) {
@@ -210,7 +140,7 @@ boost::asio::awaitable<Result<ResourceRecord>> TenantState::GetResource(std::str
     auto entry = co_await store_.Get(ResourcesPrefix(tenant) + id);
     if (!entry) co_return entry.error();
     if (!entry->has_value()) co_return MakeError(ErrorCode::kNotFound, "resource " + id + " not found");
-    co_return DecodeResource(**entry);
+    co_return Decode<ResourceRecord>(**entry);
 }
 
 boost::asio::awaitable<Result<std::vector<ResourceRecord>>> TenantState::ListResources(std::string tenant,
@@ -218,7 +148,7 @@ boost::asio::awaitable<Result<std::vector<ResourceRecord>>> TenantState::ListRes
     if (auto e = Check({{"tenant", &tenant}})) co_return *e;
     auto entries = co_await store_.List(ResourcesPrefix(tenant));
     if (!entries) co_return entries.error();
-    auto records = DecodeAll<ResourceRecord>(*entries, DecodeResource);
+    auto records = DecodeAll<ResourceRecord>(*entries);
     if (!records || kind.empty()) co_return records;
     std::vector<ResourceRecord> out;
     for (auto& r : *records) {
@@ -252,7 +182,7 @@ boost::asio::awaitable<Result<std::vector<ImageLocation>>> TenantState::ListImag
     if (auto e = Check({{"tenant", &tenant}, {"image id", &image_id}})) co_return *e;
     auto entries = co_await store_.List(LocationsPrefix(tenant, image_id));
     if (!entries) co_return entries.error();
-    co_return DecodeAll<ImageLocation>(*entries, DecodeLocation);
+    co_return DecodeAll<ImageLocation>(*entries);
 }
 
 boost::asio::awaitable<Result<bool>> TenantState::DeleteImageLocation(std::string tenant,
@@ -277,7 +207,7 @@ boost::asio::awaitable<Result<std::vector<Operation>>> TenantState::ListOperatio
     if (auto e = Check({{"tenant", &tenant}})) co_return *e;
     auto entries = co_await store_.List(OperationsPrefix(tenant));
     if (!entries) co_return entries.error();
-    co_return DecodeAll<Operation>(*entries, DecodeOperation);
+    co_return DecodeAll<Operation>(*entries);
 }
 
 boost::asio::awaitable<Result<bool>> TenantState::FinishOperation(std::string tenant, std::string id) {

@@ -31,6 +31,8 @@ struct ResourceRecord {
 };
 
 // The record as JSON (without its revision): what the store keeps and what A2A answers carry.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
+    ResourceRecord, id, tenant, kind, cloudlet, cloudlet_id, status, created_at, updated_at, extra)
 nlohmann::json ToJson(const ResourceRecord& r);
 
 // Where copies of a shoal image live: one per cloudlet that imported it.
@@ -43,6 +45,8 @@ struct ImageLocation {
     std::int64_t updated_at = 0;
     std::int64_t revision = 0;
 };
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
+    ImageLocation, image_id, tenant, cloudlet, cloudlet_id, status, updated_at)
 
 // Work started but not finished (a server create being scheduled, an image import): what a
 // restarted or take-over agent must resume or clean up so nothing is orphaned.
@@ -56,6 +60,7 @@ struct Operation {
     std::int64_t updated_at = 0;
     std::int64_t revision = 0;
 };
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Operation, id, tenant, kind, owner, state, started_at, updated_at)
 
 // The typed state an agent keeps, over any KvStore. Key layout (docs/state.md):
 //   tenants/<tenant>/resources/<id>

@@ -416,6 +416,24 @@ TEST_P(KvStoreConformance, TenantStateResourceRoundTrip) {
     EXPECT_EQ(after.error().code, ErrorCode::kNotFound);
 }
 
+TEST_P(KvStoreConformance, TenantStateReadsAnOlderRecordWithDefaultsAndRefusesAMistypedOne) {
+    TenantState state(kv());
+    ASSERT_TRUE(Run(state.CreateResource(Server("t1", "s1"))));  // makes the tenant known
+    // Written before `extra` and `created_at` existed: read with their defaults.
+    ASSERT_TRUE(Run(kv().PutIf("tenants/t1/resources/old", R"({"id":"old","tenant":"t1","kind":"server"})", 0)));
+    auto old = Run(state.GetResource("t1", "old"));
+    ASSERT_TRUE(old) << old.error().message;
+    EXPECT_EQ(old->kind, "server");
+    EXPECT_EQ(old->created_at, 0);
+    EXPECT_TRUE(old->extra.is_object());
+    // A status that is not a string is damage, not an empty status.
+    ASSERT_TRUE(Run(kv().PutIf("tenants/t1/resources/bad", R"({"id":"bad","tenant":"t1","status":7})", 0)));
+    auto bad = Run(state.GetResource("t1", "bad"));
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().code, ErrorCode::kInternal);
+    EXPECT_NE(bad.error().message.find("tenants/t1/resources/bad"), std::string::npos) << bad.error().message;
+}
+
 TEST_P(KvStoreConformance, TenantStateCasOnResourceRevision) {
     TenantState state(kv());
     ASSERT_TRUE(Run(state.CreateResource(Server("t1", "s1"))));
