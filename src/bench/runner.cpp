@@ -1,6 +1,5 @@
 #include "bench/runner.hpp"
 
-#include <sys/resource.h>
 #include <unistd.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -238,20 +237,10 @@ Result<Ok> WriteJson(const std::string& path, const json& j) {
     return Ok{};
 }
 
-// Every system of a step lives in this process: as many sockets as the hard limit allows.
-void RaiseFileLimit() {
-    rlimit lim{};
-    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
-        lim.rlim_cur = lim.rlim_max;
-        (void)setrlimit(RLIMIT_NOFILE, &lim);
-    }
-}
-
 }  // namespace
 
 int RunBench(const BenchOptions& o) {
     SetupLogging(o.log_level);
-    RaiseFileLimit();
     if (!o.replot.empty()) {
         std::ifstream in(o.replot);
         auto results = json::parse(in, nullptr, false);

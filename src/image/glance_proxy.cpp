@@ -230,22 +230,29 @@ asio::awaitable<Result<http::Response>> GlanceProxy::List(http::Request& req) {
     co_return http::Response::Json(200, *page);
 }
 
-asio::awaitable<Result<http::Response>> GlanceProxy::Update(http::Request& req) {
+asio::awaitable<Result<GlanceProxy::ImageCopies>> GlanceProxy::FindWithCopies(http::Request& req) {
     auto found = co_await translate::FindOwned(state_, req, "image_id", "image", NoImage);
     if (!found.ok()) co_return found.error();
-    const identity::Caller* who = &found->caller;
-    state::ResourceRecord* rec = &found->record;
+    auto locations = co_await state_.ListImageLocations(found->caller.tenant, found->record.id);
+    if (!locations.ok()) co_return locations.error();
+    co_return ImageCopies{std::move(*found), std::move(*locations)};
+}
+
+asio::awaitable<Result<http::Response>> GlanceProxy::Update(http::Request& req) {
+    auto image = co_await FindWithCopies(req);
+    if (!image.ok()) co_return image.error();
+    const identity::Caller* who = &image->found.caller;
+    state::ResourceRecord* rec = &image->found.record;
     const std::string& id = rec->id;
-    auto locations = co_await state_.ListImageLocations(who->tenant, id);
     CloudletCall call(Service::kImage, http::Method::kPatch, "/v2/images/" + id);
     call.body = req.body;
     call.content_type =
         std::string(req.headers.Get("Content-Type").value_or("application/openstack-images-v2.1-json-patch"));
     auto answer = co_await gateway_.Call(rec->cloudlet, who->tenant, call);
     if (!answer.ok()) co_return answer.error();
-    if (answer->status == 200 && locations.ok()) {
+    if (answer->status == 200) {
         // The other copies follow the primary (best effort: a copy is only ever booted from).
-        for (const auto& l : *locations) {
+        for (const auto& l : image->copies) {
             if (l.cloudlet == rec->cloudlet) continue;
             auto copy = call;
             auto r = co_await gateway_.Call(l.cloudlet, who->tenant, copy);
@@ -256,15 +263,13 @@ asio::awaitable<Result<http::Response>> GlanceProxy::Update(http::Request& req) 
 }
 
 asio::awaitable<Result<http::Response>> GlanceProxy::Remove(http::Request& req) {
-    auto found = co_await translate::FindOwned(state_, req, "image_id", "image", NoImage);
-    if (!found.ok()) co_return found.error();
-    const identity::Caller* who = &found->caller;
-    state::ResourceRecord* rec = &found->record;
+    auto image = co_await FindWithCopies(req);
+    if (!image.ok()) co_return image.error();
+    const identity::Caller* who = &image->found.caller;
+    state::ResourceRecord* rec = &image->found.record;
     const std::string& id = rec->id;
-    auto locations = co_await state_.ListImageLocations(who->tenant, id);
-    if (!locations.ok()) co_return locations.error();
     // Every copy goes; one that cannot be reached keeps the image listed, so a retry finishes.
-    std::vector<state::ImageLocation> copies = *locations;
+    std::vector<state::ImageLocation>& copies = image->copies;
     bool primary_listed = false;
     for (const auto& l : copies) primary_listed |= l.cloudlet == rec->cloudlet;
     if (!primary_listed) copies.push_back(state::ImageLocation{id, who->tenant, rec->cloudlet, id, "primary", 0, 0});

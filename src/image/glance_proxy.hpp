@@ -13,6 +13,7 @@
 #include "common/clock.hpp"
 #include "http/router.hpp"
 #include "state/tenant_state.hpp"
+#include "translate/owned_resource.hpp"
 
 namespace shoal::image {
 
@@ -59,6 +60,12 @@ private:
     boost::asio::awaitable<Result<http::Response>> Create(http::Request& req);
     boost::asio::awaitable<Result<http::Response>> List(http::Request& req);
     boost::asio::awaitable<Result<http::Response>> Show(http::Request& req);
+    // The caller's image (else Glance's 404) and the cloudlets that hold a copy of it.
+    struct ImageCopies {
+        translate::OwnedResource found;
+        std::vector<state::ImageLocation> copies;
+    };
+    boost::asio::awaitable<Result<ImageCopies>> FindWithCopies(http::Request& req);
     boost::asio::awaitable<Result<http::Response>> Update(http::Request& req);
     boost::asio::awaitable<Result<http::Response>> Remove(http::Request& req);
     // Upload, download and tags: the call `make_call` builds, at the cloudlet holding the
