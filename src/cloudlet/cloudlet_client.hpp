@@ -19,6 +19,7 @@
 #include "common/result.hpp"
 #include "http/client.hpp"
 #include "http/message.hpp"
+#include "openstack/keystone_admin.hpp"
 
 namespace shoal::cloudlet {
 
@@ -159,14 +160,8 @@ private:
     boost::asio::awaitable<Result<TenantAccount>> CreateTenant(std::string tenant_id,
                                                                std::string tenant_name,
                                                                std::string domain);
+    openstack::KeystoneCall AdminCall();  // Keystone() as openstack/keystone_admin.hpp calls it
     boost::asio::awaitable<Result<std::string>> DomainId(std::string domain);
-    boost::asio::awaitable<Result<std::vector<std::pair<std::string, std::string>>>> TenantRoles();
-    boost::asio::awaitable<Result<std::string>> FindOrCreate(std::string collection,
-                                                             std::string entity,
-                                                             std::string name,
-                                                             std::string domain_id,
-                                                             nlohmann::json fields,
-                                                             bool* created);
     boost::asio::awaitable<Status> Grant(TenantAccount account);
     boost::asio::awaitable<Result<Token>> TenantLogin(std::string tenant_id);
     boost::asio::awaitable<Result<MemoryLoadReport>> PlacementMemory();

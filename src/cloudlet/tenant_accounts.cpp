@@ -8,6 +8,7 @@
 #include "cloudlet/cloudlet_client.hpp"
 #include "common/crypto.hpp"
 #include "http/errors.hpp"
+#include "openstack/keystone_admin.hpp"
 
 namespace shoal::cloudlet {
 
@@ -21,15 +22,6 @@ constexpr std::size_t kMaxKeystoneName = 64;  // projects; users allow 255
 bool SafeNameChar(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
            c == '.';
-}
-
-std::string FirstId(const json& body, const char* collection) {
-    if (!body.is_object()) return {};
-    auto list = body.find(collection);
-    if (list == body.end() || !list->is_array() || list->empty()) return {};
-    const json& first = (*list)[0];
-    return first.is_object() && first.contains("id") && first["id"].is_string() ? first["id"].get<std::string>()
-                                                                                : std::string();
 }
 
 }  // namespace
@@ -95,6 +87,7 @@ asio::awaitable<Result<TenantAccount>> CloudletClient::CreateTenant(std::string 
                                                                     std::string domain) {
     auto domain_id = co_await DomainId(domain);
     if (!domain_id.ok()) co_return domain_id.error();
+    const openstack::KeystoneCall admin = AdminCall();  // named: g++ 12 and temporaries in co_await
     TenantAccount a;
     a.tenant_id = tenant_id;
     a.domain_id = *domain_id;
@@ -102,22 +95,24 @@ asio::awaitable<Result<TenantAccount>> CloudletClient::CreateTenant(std::string 
     a.user_name = a.project_name;
     std::string description = "shoal tenant " + tenant_name + " (" + tenant_id + ")";
 
-    bool created_project = false;
     json project_fields = {{"description", description}, {"enabled", true}};
-    auto project = co_await FindOrCreate("projects", "project", a.project_name, a.domain_id, std::move(project_fields),
-                                         &created_project);
+    auto project = co_await openstack::FindOrCreate(admin, "projects", "project", a.project_name, a.domain_id,
+                                                    std::move(project_fields));
     if (!project.ok()) co_return project.error();
-    a.project_id = *project;
+    a.project_id = project->id;
 
-    bool created_user = false;
     json user_fields = {{"description", "shoal shadow user of " + description},
                         {"enabled", true},
                         {"password", PasswordOf(tenant_id)},
                         {"default_project_id", a.project_id}};
-    auto user = co_await FindOrCreate("users", "user", a.user_name, a.domain_id, std::move(user_fields), &created_user);
+    auto user =
+        co_await openstack::FindOrCreate(admin, "users", "user", a.user_name, a.domain_id, std::move(user_fields));
     if (!user.ok()) co_return user.error();
-    a.user_id = *user;
-    a.created = created_project || created_user;
+    a.user_id = user->id;
+    a.created = project->created || user->created;
+    // Someone else (another agent process, an operator) made one between our look-up and our
+    // create: theirs is the one.
+    create_conflicts_ += (project->raced ? 1 : 0) + (user->raced ? 1 : 0);
 
     // Assignments are idempotent PUTs, so they are (re)made even when both existed.
     auto granted = co_await Grant(a);
@@ -129,83 +124,29 @@ asio::awaitable<Result<TenantAccount>> CloudletClient::CreateTenant(std::string 
     co_return a;
 }
 
+openstack::KeystoneCall CloudletClient::AdminCall() {
+    return [this](http::Method method, std::string path, json body) {
+        return Keystone(method, std::move(path), std::move(body));
+    };
+}
+
 asio::awaitable<Result<std::string>> CloudletClient::DomainId(std::string domain) {
     if (auto it = domain_ids_.find(domain); it != domain_ids_.end()) co_return it->second;
-    auto by_name = co_await Keystone(http::Method::kGet, "/domains?name=" + http::UrlEncode(domain), nullptr);
-    if (!by_name.ok()) co_return by_name.error();
-    std::string id = FirstId(*by_name, "domains");
-    if (id.empty()) {
-        // Not a name: maybe an id ("default").
-        auto by_id = co_await Keystone(http::Method::kGet, "/domains/" + http::UrlEncode(domain), nullptr);
-        if (!by_id.ok()) {
-            if (by_id.error().code == ErrorCode::kNotFound)
-                co_return MakeError(ErrorCode::kNotFound, "no domain '" + domain + "' in the cloudlet's Keystone");
-            co_return by_id.error();
-        }
-        if (by_id->contains("domain") && (*by_id)["domain"].contains("id")) id = (*by_id)["domain"]["id"];
-    }
-    if (id.empty()) co_return MakeError(ErrorCode::kBadGateway, "cloudlet Keystone answered a domain without id");
-    domain_ids_[domain] = id;
-    co_return id;
-}
-
-asio::awaitable<Result<std::string>> CloudletClient::FindOrCreate(
-    std::string collection, std::string entity, std::string name, std::string domain_id, json fields, bool* created) {
-    std::string query =
-        "/" + collection + "?name=" + http::UrlEncode(name) + "&domain_id=" + http::UrlEncode(domain_id);
-    auto found = co_await Keystone(http::Method::kGet, query, nullptr);
-    if (!found.ok()) co_return found.error();
-    if (auto id = FirstId(*found, collection.c_str()); !id.empty()) co_return id;
-
-    fields["name"] = name;
-    fields["domain_id"] = domain_id;
-    json body = {{entity, std::move(fields)}};
-    auto made = co_await Keystone(http::Method::kPost, "/" + collection, std::move(body));
-    if (made.ok()) {
-        if (made->contains(entity) && (*made)[entity].contains("id") && (*made)[entity]["id"].is_string()) {
-            *created = true;
-            co_return (*made)[entity]["id"].get<std::string>();
-        }
-        co_return MakeError(ErrorCode::kBadGateway, "cloudlet Keystone created a " + entity + " without an id");
-    }
-    if (made.error().code != ErrorCode::kConflict) co_return made.error();
-    ++create_conflicts_;
-    // Someone else (another agent process, an operator) created it between our look-up and
-    // our create: theirs is the one.
-    auto again = co_await Keystone(http::Method::kGet, query, nullptr);
-    if (!again.ok()) co_return again.error();
-    if (auto id = FirstId(*again, collection.c_str()); !id.empty()) co_return id;
-    co_return MakeError(ErrorCode::kConflict, "cloudlet Keystone refused to create " + entity + " " + name +
-                                                  " as a duplicate, but lists none: " + made.error().message);
-}
-
-asio::awaitable<Result<std::vector<std::pair<std::string, std::string>>>> CloudletClient::TenantRoles() {
-    if (!role_ids_.empty()) co_return role_ids_;
-    std::vector<std::pair<std::string, std::string>> roles;
-    // "_member_" is what clouds older than Rocky called member.
-    for (const char* name : {"member", "_member_", "reader"}) {
-        if (std::string_view(name) == "_member_" && !roles.empty()) continue;
-        auto r = co_await Keystone(http::Method::kGet, std::string("/roles?name=") + name, nullptr);
-        if (!r.ok()) co_return r.error();
-        if (auto id = FirstId(*r, "roles"); !id.empty()) roles.emplace_back(name, id);
-    }
-    if (roles.empty() || roles.front().first == "reader")
-        co_return MakeError(ErrorCode::kNotFound, "the cloudlet's Keystone has no member role");
-    role_ids_ = roles;
-    co_return roles;
+    const openstack::KeystoneCall admin = AdminCall();
+    auto id = co_await openstack::DomainId(admin, domain);
+    if (!id.ok()) co_return id.error();
+    domain_ids_[domain] = *id;
+    co_return *id;
 }
 
 asio::awaitable<Status> CloudletClient::Grant(TenantAccount account) {
-    auto roles = co_await TenantRoles();
-    if (!roles.ok()) co_return roles.error();
-    for (const auto& [name, role_id] : *roles) {
-        auto r = co_await Keystone(http::Method::kPut,
-                                   "/projects/" + http::UrlEncode(account.project_id) + "/users/" +
-                                       http::UrlEncode(account.user_id) + "/roles/" + http::UrlEncode(role_id),
-                                   nullptr);
-        if (!r.ok()) co_return Error{r.error().code, "granting " + name + ": " + r.error().message};
+    const openstack::KeystoneCall admin = AdminCall();
+    if (role_ids_.empty()) {
+        auto roles = co_await openstack::MemberRoles(admin);
+        if (!roles.ok()) co_return roles.error();
+        role_ids_ = std::move(*roles);
     }
-    co_return Ok{};
+    co_return co_await openstack::GrantRoles(admin, account.project_id, account.user_id, role_ids_);
 }
 
 asio::awaitable<Result<Token>> CloudletClient::TenantToken(std::string tenant_id) {

@@ -5,6 +5,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 
+#include "http/errors.hpp"
+
 #include <chrono>
 #include <vector>
 
@@ -16,18 +18,6 @@ namespace {
 
 // Request bodies are built outside the coroutines: g++ 12 miscompiles nested braced json
 // initialisers inside a coroutine (docs/architecture.md, "Coroutine rules").
-std::string NewProject(const std::string& name) {
-    return json{{"project", {{"name", name}, {"domain_id", "default"}, {"enabled", true}}}}.dump();
-}
-std::string NewUser(const std::string& name, const std::string& password, const std::string& project_id) {
-    return json{{"user",
-                 {{"name", name},
-                  {"domain_id", "default"},
-                  {"password", password},
-                  {"default_project_id", project_id},
-                  {"enabled", true}}}}
-        .dump();
-}
 std::string NewPassword(const std::string& password) {
     return json{{"user", {{"password", password}}}}.dump();
 }
@@ -35,12 +25,6 @@ std::string UnscopedAuthBody(const std::string& username, const std::string& pas
     json user = {{"name", username}, {"domain", {{"id", "default"}}}, {"password", password}};
     return json{{"auth", {{"identity", {{"methods", json::array({"password"})}, {"password", {{"user", user}}}}}}}}
         .dump();
-}
-// The id in a Keystone create response: {"project": {"id": ...}}.
-std::string IdIn(const http::Response& r, const std::string& kind) {
-    auto body = r.JsonBody();
-    if (!body.ok() || !body->contains(kind) || !(*body)[kind].is_object()) return "";
-    return (*body)[kind].value("id", "");
 }
 
 }  // namespace
@@ -64,9 +48,9 @@ asio::awaitable<Result<http::Response>> KeystoneAdmin::Call(http::Method method,
     auto r = co_await http_.Send(admin_.auth_url + path, std::move(request), std::chrono::seconds(30));
     if (!r.ok()) co_return r.error();
     if (r->status >= 300) {
-        co_return MakeError(ErrorCode::kBadGateway, "identity provider: " + std::string(http::MethodName(method)) +
-                                                        " " + path + ": HTTP " + std::to_string(r->status) + " " +
-                                                        r->body.substr(0, 200));
+        co_return MakeError(http::ErrorCodeOfStatus(r->status),
+                            "identity provider: " + std::string(http::MethodName(method)) + " " + path + ": HTTP " +
+                                std::to_string(r->status) + " " + r->body.substr(0, 200));
     }
     co_return r;
 }
@@ -80,16 +64,20 @@ asio::awaitable<Result<Ok>> KeystoneAdmin::Login() {
     co_return Ok{};
 }
 
-// The id of the one entity named `name` in `collection` ("" when there is none).
-asio::awaitable<Result<std::string>> KeystoneAdmin::FindId(std::string collection, std::string name) {
-    auto r = co_await Call(http::Method::kGet, "/" + collection + "?name=" + http::UrlEncode(name), "");
+asio::awaitable<Result<json>> KeystoneAdmin::JsonCall(http::Method method, std::string path, json body) {
+    std::string text = body.is_null() ? std::string() : body.dump();
+    auto r = co_await Call(method, std::move(path), std::move(text));
     if (!r.ok()) co_return r.error();
-    auto body = r->JsonBody();
-    if (!body.ok()) co_return body.error();
-    for (const auto& e : body->value(collection, json::array())) {
-        if (e.value("name", "") == name) co_return e.value("id", "");
-    }
-    co_return std::string();
+    if (r->body.empty()) co_return json(nullptr);
+    co_return r->JsonBody();
+}
+
+// Not a coroutine lambda: g++ 12 mishandles the frame of a capturing coroutine lambda called
+// through std::function (a bad free under ASan).
+openstack::KeystoneCall KeystoneAdmin::AdminCall() {
+    return [this](http::Method method, std::string path, json body) {
+        return JsonCall(method, std::move(path), std::move(body));
+    };
 }
 
 asio::awaitable<Result<std::string>> KeystoneAdmin::EnsureMember(std::string project,
@@ -98,47 +86,34 @@ asio::awaitable<Result<std::string>> KeystoneAdmin::EnsureMember(std::string pro
     if (token_.empty()) {
         if (auto in = co_await Login(); !in.ok()) co_return in.error();
     }
-    auto project_id = co_await FindId("projects", project);
-    if (!project_id.ok()) co_return project_id.error();
-    if (project_id->empty()) {
-        auto created = co_await Call(http::Method::kPost, "/projects", NewProject(project));
-        if (!created.ok()) co_return created.error();
-        *project_id = IdIn(*created, "project");
-    }
-    auto user_id = co_await FindId("users", username);
-    if (!user_id.ok()) co_return user_id.error();
-    if (user_id->empty()) {
-        auto created = co_await Call(http::Method::kPost, "/users", NewUser(username, password, *project_id));
-        if (!created.ok()) co_return created.error();
-        *user_id = IdIn(*created, "user");
-    } else {
+    const openstack::KeystoneCall admin = AdminCall();  // named: g++ 12 and temporaries in co_await
+    json project_fields = {{"enabled", true}};
+    auto made_project =
+        co_await openstack::FindOrCreate(admin, "projects", "project", project, "default", project_fields);
+    if (!made_project.ok()) co_return made_project.error();
+    const std::string project_id = made_project->id;
+    json user_fields = {{"password", password}, {"default_project_id", project_id}, {"enabled", true}};
+    auto made_user = co_await openstack::FindOrCreate(admin, "users", "user", username, "default", user_fields);
+    if (!made_user.ok()) co_return made_user.error();
+    const std::string user_id = made_user->id;
+    if (!made_user->created) {
         auto works = co_await Call(http::Method::kPost, "/auth/tokens", UnscopedAuthBody(username, password));
         if (!works.ok()) {
             // A durable Keystone from an earlier run with another password: this run's wins. Only
             // then: a password change revokes the user's tokens at one-second granularity, so a
             // token issued in the same second is refused too (keystone 22: 401 at Nova after a
             // 201 at Keystone). Let that second pass before anyone logs in.
-            auto updated = co_await Call(http::Method::kPatch, "/users/" + *user_id, NewPassword(password));
+            auto updated = co_await Call(http::Method::kPatch, "/users/" + user_id, NewPassword(password));
             if (!updated.ok()) co_return updated.error();
             asio::steady_timer settle(co_await asio::this_coro::executor, std::chrono::milliseconds(1'100));
             co_await settle.async_wait(asio::use_awaitable);
         }
     }
-    if (project_id->empty() || user_id->empty())
-        co_return MakeError(ErrorCode::kBadGateway, "identity provider: created project/user without an id");
-    const std::vector<std::string> roles = {"member", "reader"};
-    for (const auto& role : roles) {
-        auto role_id = co_await FindId("roles", role);
-        if (!role_id.ok()) co_return role_id.error();
-        if (role_id->empty()) {
-            if (role == "member") co_return MakeError(ErrorCode::kBadGateway, "identity provider has no role 'member'");
-            continue;
-        }
-        auto granted = co_await Call(http::Method::kPut,
-                                     "/projects/" + *project_id + "/users/" + *user_id + "/roles/" + *role_id, "");
-        if (!granted.ok()) co_return granted.error();
-    }
-    co_return *project_id;
+    auto roles = co_await openstack::MemberRoles(admin);
+    if (!roles.ok()) co_return roles.error();
+    auto granted = co_await openstack::GrantRoles(admin, project_id, user_id, std::move(*roles));
+    if (!granted.ok()) co_return granted.error();
+    co_return project_id;
 }
 
 }  // namespace shoal::identity

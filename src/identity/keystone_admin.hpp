@@ -1,12 +1,14 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <nlohmann/json.hpp>
 
 #include <string>
 
 #include "common/result.hpp"
 #include "http/client.hpp"
 #include "openstack/credentials.hpp"
+#include "openstack/keystone_admin.hpp"
 
 namespace shoal::identity {
 
@@ -20,8 +22,9 @@ public:
     KeystoneAdmin(http::Client& http, PasswordCredentials admin) : http_(http), admin_(std::move(admin)) {}
 
     boost::asio::awaitable<Result<Ok>> Login();
-    // Makes (or finds) the project and the user, sets the user's password, and grants the user
-    // the roles "member" (required) and "reader" (when the Keystone has it) on the project.
+    // Makes (or finds) the project and the user in the default domain, sets the user's password,
+    // and grants the user "member" (required) and "reader" (when the Keystone has it) on the
+    // project, through the steps the agent uses at cloudlets (openstack/keystone_admin.hpp).
     // Returns the project's id.
     boost::asio::awaitable<Result<std::string>> EnsureMember(std::string project,
                                                              std::string username,
@@ -29,7 +32,9 @@ public:
 
 private:
     boost::asio::awaitable<Result<http::Response>> Call(http::Method method, std::string path, std::string body);
-    boost::asio::awaitable<Result<std::string>> FindId(std::string collection, std::string name);
+    // Call() with JSON in and out, as openstack/keystone_admin.hpp calls it.
+    boost::asio::awaitable<Result<nlohmann::json>> JsonCall(http::Method method, std::string path, nlohmann::json body);
+    openstack::KeystoneCall AdminCall();
 
     http::Client& http_;
     PasswordCredentials admin_;
