@@ -19,7 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/agent.hpp"
-#include "agent/peer_sampler.hpp"
+#include "overlay/node/peer_sampler.hpp"
 #include "sim/membership_experiment.hpp"
 
 namespace {

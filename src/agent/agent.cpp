@@ -4,15 +4,14 @@
 
 #include <algorithm>
 #include <chrono>
-#include <random>
 
 #include "a2a/authenticator.hpp"
 #include "a2a/peer_client.hpp"
 #include "a2a/request_signer.hpp"
 #include "agent/agent_cloudlets.hpp"
 #include "agent/api_gateway.hpp"
-#include "agent/peer_sampler.hpp"
 #include "cloudlet/cloudlet_client.hpp"
+#include "common/secure_random.hpp"
 #include "common/time_format.hpp"
 #include "compute/nova_proxy.hpp"
 #include "emulator/cloudlet.hpp"
@@ -23,6 +22,7 @@
 #include "identity/token_cache.hpp"
 #include "image/glance_proxy.hpp"
 #include "overlay/home_mapping.hpp"
+#include "overlay/node/peer_sampler.hpp"
 #include "scheduler/cloudlet_load.hpp"
 #include "scheduler/in_flight_ledger.hpp"
 #include "state/kv_store.hpp"
@@ -33,6 +33,20 @@ namespace {
 
 using nlohmann::json;
 namespace asio = boost::asio;
+
+// The config's overlay section as the overlay's node and shell take it.
+overlay::node::PeerSamplerOptions SamplerOptions(const OverlayOptions& o) {
+    overlay::node::PeerSamplerOptions out;
+    out.node.cyclon = o.cyclon;
+    out.node.membership_config = o.membership;
+    // An agent always rejoins when forgotten; 0 in the config means 2c.
+    out.node.rejoin_after_quiet_rounds = o.rejoin_after_quiet_rounds > 0
+                                             ? o.rejoin_after_quiet_rounds
+                                             : static_cast<std::uint32_t>(2 * o.cyclon.view_size);
+    out.period = o.period;
+    out.request_timeout = o.request_timeout;
+    return out;
+}
 
 }  // namespace
 
@@ -241,7 +255,7 @@ Result<Ok> Agent::Start() {
     // The incarnation is the start time: a restarted agent outranks what others remember of it.
     overlay::PeerDescriptor self{overlay::PeerId(i.config.id), i.address, 0};
     i.sampler = std::make_unique<PeerSampler>(i.executor, i.peers, self, static_cast<std::uint64_t>(UnixMillisNow()),
-                                              i.config.overlay, i.config.seeds, std::random_device{}());
+                                              SamplerOptions(i.config.overlay), i.config.seeds, SecureRandomSeed());
     std::vector<std::pair<std::string, overlay::PeerId>> table;
     for (const auto& [tenant, agent_id] : i.config.mapping.table) table.emplace_back(tenant, overlay::PeerId(agent_id));
     i.mapping = std::make_unique<overlay::HomeMapping>(std::move(table), i.config.mapping.mode == MappingMode::kStatic

@@ -25,9 +25,13 @@ namespace shoal::state {
 class TenantState;
 }
 
+namespace shoal::overlay::node {
+class PeerSampler;
+}
+
 namespace shoal::agent {
 
-class PeerSampler;
+using overlay::node::PeerSampler;
 
 // One shoal agent (paper IV-B): it stands beside one cloudlet, joins the overlay through its
 // seeds, and serves the agent-to-agent interface on its own port. An object, not a process: many

@@ -9,7 +9,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "agent/peer_sampler.hpp"
+#include "overlay/node/peer_sampler.hpp"
 #include "common/spawn.hpp"
 #include "http/errors.hpp"
 

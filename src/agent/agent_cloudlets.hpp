@@ -16,9 +16,13 @@
 #include "http/router.hpp"
 #include "scheduler/in_flight_ledger.hpp"
 
+namespace shoal::overlay::node {
+class PeerSampler;
+}
+
 namespace shoal::agent {
 
-class PeerSampler;
+using overlay::node::PeerSampler;
 
 // The agent's CloudletGateway: its own cloudlet through its CloudletClient (as the tenant's
 // shadow user), every other cloudlet through that cloudlet's agent over A2A:

@@ -102,9 +102,6 @@ public:
     // Drops a peer the shell knows to be dead (e.g. its connection was refused).
     bool Remove(const Id& id);
 
-    // Peer sampling service: min(k, |view|) distinct neighbours, uniformly at random.
-    std::vector<P> Sample(std::size_t k);
-
     // Enhanced shuffle, steps 1-4: age all entries, pick the oldest neighbour Q plus l-1 random
     // others, and send them with a fresh self-entry in Q's place. Q leaves the view now, so a dead
     // Q is forgotten without any failure detector. nullopt when the view is empty.
@@ -232,13 +229,6 @@ std::vector<std::size_t> BasicCyclon<P>::RandomPositions(std::size_t k, bool ski
     }
     positions.resize(k);
     return positions;
-}
-
-template <CyclonPeer P>
-std::vector<P> BasicCyclon<P>::Sample(std::size_t k) {
-    std::vector<P> out;
-    for (std::size_t i : RandomPositions(k, false)) out.push_back(view_[i]);
-    return out;
 }
 
 template <CyclonPeer P>

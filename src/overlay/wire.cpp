@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <charconv>
 #include <limits>
 #include <string>
 
@@ -65,60 +66,109 @@ Result<PeerDescriptor> PeerDescriptorFromJson(const json& j) {
     return PeerDescriptor{PeerId(id->get<std::string>()), address->get<std::string>(), age->get<std::uint32_t>()};
 }
 
-json ToJson(const CyclonMessage& message) {
-    struct Encoder {
-        json operator()(const ShuffleRequestMessage& m) const {
-            return json{{"type", "cyclon.shuffle"}, {"entries", EntriesToJson(m.entries)}};
-        }
-        json operator()(const ShuffleReplyMessage& m) const {
-            return json{
-                {"type", "cyclon.shuffle_reply"}, {"from", m.from.str()}, {"entries", EntriesToJson(m.entries)}};
-        }
-        json operator()(const JoinRequestMessage& m) const {
-            return json{{"type", "cyclon.join"}, {"joiner", ToJson(m.joiner)}};
-        }
-        json operator()(const JoinWalk& m) const {
-            return json{{"type", "cyclon.join_walk"}, {"joiner", ToJson(m.joiner)}, {"ttl", m.ttl}};
-        }
-        json operator()(const JoinReplyMessage& m) const {
-            return json{{"type", "cyclon.join_reply"}, {"entries", EntriesToJson(m.entries)}};
-        }
-    };
-    return std::visit(Encoder{}, message);
+json ToJson(const OverlayMessage& message) {
+    json out{{"type", std::string(MessageTypeName(message.type))}};
+    switch (message.type) {
+        case MessageType::kShuffle:
+        case MessageType::kJoinReply:
+            out["entries"] = EntriesToJson(message.entries);
+            break;
+        case MessageType::kShuffleReply:
+            out["from"] = message.peer.id.str();
+            out["entries"] = EntriesToJson(message.entries);
+            break;
+        case MessageType::kJoin:
+            out["joiner"] = ToJson(message.peer);
+            break;
+        case MessageType::kJoinWalk:
+            out["joiner"] = ToJson(message.peer);
+            out["ttl"] = message.ttl;
+            break;
+        case MessageType::kJoinAnswer:
+            out["introducer"] = ToJson(message.peer);
+            break;
+        case MessageType::kPing:
+        case MessageType::kSync:
+        case MessageType::kList:
+        case MessageType::kAck:
+            break;
+    }
+    if (!message.gossip.empty()) out["gossip"] = ToJson(message.gossip);
+    if (message.digest) out["digest"] = std::to_string(*message.digest);
+    if (message.members) out["members"] = ToJson(*message.members);
+    return out;
 }
 
-Result<CyclonMessage> CyclonMessageFromJson(const json& j) {
+Result<OverlayMessage> OverlayMessageFromJson(const json& j) {
     if (!j.is_object()) return BadRequest("a message must be an object");
     auto type_it = j.find("type");
     if (type_it == j.end() || !type_it->is_string()) return BadRequest("missing \"type\"");
-    const auto& type = type_it->get_ref<const std::string&>();
-
-    if (type == "cyclon.shuffle" || type == "cyclon.shuffle_reply" || type == "cyclon.join_reply") {
-        auto entries = EntriesFromJson(j);
-        if (!entries.ok()) return entries.error();
-        if (type == "cyclon.shuffle") {
-            if (entries->empty()) return BadRequest("a shuffle carries at least the sender");
-            return CyclonMessage{ShuffleRequestMessage{std::move(entries).value()}};
+    const auto& type_name = type_it->get_ref<const std::string&>();
+    const auto type = ParseMessageType(type_name);
+    if (!type) return BadRequest("unknown message type \"" + type_name + "\"");
+    OverlayMessage m;
+    m.type = *type;
+    switch (*type) {
+        case MessageType::kShuffle:
+        case MessageType::kShuffleReply:
+        case MessageType::kJoinReply: {
+            auto entries = EntriesFromJson(j);
+            if (!entries.ok()) return entries.error();
+            m.entries = std::move(entries).value();
+            if (*type == MessageType::kShuffle && m.entries.empty()) {
+                return BadRequest("a shuffle carries at least the sender");
+            }
+            if (*type == MessageType::kShuffleReply) {
+                auto from = j.find("from");
+                if (from == j.end() || !from->is_string() || from->get_ref<const std::string&>().empty()) {
+                    return BadRequest("\"from\" must be a non-empty string");
+                }
+                m.peer.id = PeerId(from->get<std::string>());
+            }
+            break;
         }
-        if (type == "cyclon.join_reply") return CyclonMessage{JoinReplyMessage{std::move(entries).value()}};
-        auto from = j.find("from");
-        if (from == j.end() || !from->is_string() || from->get_ref<const std::string&>().empty()) {
-            return BadRequest("\"from\" must be a non-empty string");
+        case MessageType::kJoin:
+        case MessageType::kJoinWalk:
+        case MessageType::kJoinAnswer: {
+            auto peer = DescriptorField(j, *type == MessageType::kJoinAnswer ? "introducer" : "joiner");
+            if (!peer.ok()) return peer.error();
+            m.peer = std::move(peer).value();
+            if (*type != MessageType::kJoinWalk) break;
+            auto ttl = j.find("ttl");
+            if (ttl == j.end() || !ttl->is_number_unsigned() ||
+                ttl->get<std::uint64_t>() > std::numeric_limits<std::uint32_t>::max()) {
+                return BadRequest("\"ttl\" must be an unsigned 32-bit integer");
+            }
+            m.ttl = ttl->get<std::uint32_t>();
+            break;
         }
-        return CyclonMessage{ShuffleReplyMessage{PeerId(from->get<std::string>()), std::move(entries).value()}};
+        case MessageType::kPing:
+        case MessageType::kSync:
+        case MessageType::kList:
+        case MessageType::kAck:
+            break;
     }
-    if (type == "cyclon.join" || type == "cyclon.join_walk") {
-        auto joiner = DescriptorField(j, "joiner");
-        if (!joiner.ok()) return joiner.error();
-        if (type == "cyclon.join") return CyclonMessage{JoinRequestMessage{std::move(joiner).value()}};
-        auto ttl = j.find("ttl");
-        if (ttl == j.end() || !ttl->is_number_unsigned() ||
-            ttl->get<std::uint64_t>() > std::numeric_limits<std::uint32_t>::max()) {
-            return BadRequest("\"ttl\" must be an unsigned 32-bit integer");
-        }
-        return CyclonMessage{JoinWalk{std::move(joiner).value(), ttl->get<std::uint32_t>()}};
+    if (auto it = j.find("gossip"); it != j.end()) {
+        auto gossip = MemberUpdatesFromJson(*it);
+        if (!gossip.ok()) return gossip.error();
+        m.gossip = std::move(gossip).value();
     }
-    return BadRequest("unknown message type \"" + type + "\"");
+    if (auto it = j.find("digest"); it != j.end()) {
+        const auto* text = it->is_string() ? &it->get_ref<const std::string&>() : nullptr;
+        std::uint64_t digest = 0;
+        const auto [end, ec] = text ? std::from_chars(text->data(), text->data() + text->size(), digest)
+                                    : std::from_chars_result{nullptr, std::errc::invalid_argument};
+        if (!text || text->empty() || ec != std::errc() || end != text->data() + text->size()) {
+            return BadRequest("\"digest\" must be an unsigned 64-bit integer as a decimal string");
+        }
+        m.digest = digest;
+    }
+    if (auto it = j.find("members"); it != j.end()) {
+        auto members = MemberUpdatesFromJson(*it);
+        if (!members.ok()) return members.error();
+        m.members = std::move(members).value();
+    }
+    return m;
 }
 
 json ToJson(const MemberUpdate& update) {

@@ -8,41 +8,24 @@
 #include "common/result.hpp"
 #include "overlay/cyclon.hpp"
 #include "overlay/membership.hpp"
+#include "overlay/overlay_node.hpp"
 #include "overlay/peer.hpp"
 
 namespace shoal::overlay {
 
-// Cyclon messages as the A2A layer carries them (JSON objects with a "type"; docs/overlay.md).
-
-// {"type":"cyclon.shuffle","entries":[...]}: entries[0] is the sender with age 0.
-struct ShuffleRequestMessage {
-    std::vector<PeerDescriptor> entries;
-};
-// {"type":"cyclon.shuffle_reply","from":"<id>","entries":[...]}
-struct ShuffleReplyMessage {
-    PeerId from;
-    std::vector<PeerDescriptor> entries;
-};
-// {"type":"cyclon.join","joiner":{...}}
-struct JoinRequestMessage {
-    PeerDescriptor joiner;
-};
-// {"type":"cyclon.join_walk","joiner":{...},"ttl":n}: JoinWalk itself.
-// {"type":"cyclon.join_reply","entries":[...]}
-struct JoinReplyMessage {
-    std::vector<PeerDescriptor> entries;
-};
-
-using CyclonMessage =
-    std::variant<ShuffleRequestMessage, ShuffleReplyMessage, JoinRequestMessage, JoinWalk, JoinReplyMessage>;
+// Overlay messages as the A2A layer carries them: one JSON object per message with its "type"
+// (docs/overlay.md, "Messages"), the fields the type uses, and the membership envelope:
+// "gossip" (an array of updates), "digest" (a decimal string: JSON numbers lose 64-bit
+// precision in many parsers) and, when a whole list travels, "members".
 
 // {"id":"...","address":"host:port","age":n}
 nlohmann::json ToJson(const PeerDescriptor& peer);
 Result<PeerDescriptor> PeerDescriptorFromJson(const nlohmann::json& j);
 
-nlohmann::json ToJson(const CyclonMessage& message);
-// kBadRequest for an unknown type, a missing or mistyped field, or an empty id.
-Result<CyclonMessage> CyclonMessageFromJson(const nlohmann::json& j);
+nlohmann::json ToJson(const OverlayMessage& message);
+// kBadRequest for an unknown type, a missing or mistyped field, an empty id, or a malformed
+// update in "gossip" or "members".
+Result<OverlayMessage> OverlayMessageFromJson(const nlohmann::json& j);
 
 // Membership updates, piggy-backed on messages or sent whole for a sync:
 // {"id":"...","address":"host:port","incarnation":n,"state":"alive|suspect|dead"}

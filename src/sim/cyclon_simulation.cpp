@@ -30,9 +30,13 @@ CyclonSimulation::CyclonSimulation(CyclonSimConfig config)
     : config_(config), rng_(config.seed), network_(config.network, rng_) {
     if (config_.period <= 0) throw std::invalid_argument("CyclonSimulation: period must be positive");
     if (config_.nodes >= kNoPayload) throw std::invalid_argument("CyclonSimulation: too many nodes");
+    node_options_.cyclon = config_.cyclon;
+    node_options_.membership = config_.membership;
+    node_options_.membership_config = config_.membership_config;
+    node_options_.rejoin_after_quiet_rounds = config_.rejoin_after_quiet_rounds;
+    node_options_.confirm_pings = config_.confirm_pings;
     nodes_.reserve(config_.nodes);
-    if (config_.membership) members_.reserve(config_.nodes);
-    // With kJoin a node starts shuffling when it has joined.
+    // With kJoin a node starts its rounds when it has joined.
     const SimTime start = config_.bootstrap == Bootstrap::kJoin ? kNever : 0;
     for (std::size_t i = 0; i < config_.nodes; ++i) CreateNode(start);
     std::stable_sort(ticks_.begin(), ticks_.end(),
@@ -40,14 +44,18 @@ CyclonSimulation::CyclonSimulation(CyclonSimConfig config)
     Bootstrap();
 }
 
+SimNode CyclonSimulation::MakeNode(std::uint32_t index, std::uint64_t incarnation) {
+    return SimNode(SimPeer{index, 0}, incarnation, node_options_, rng_);
+}
+
 std::size_t CyclonSimulation::CreateNode(SimTime start) {
     const auto index = static_cast<std::uint32_t>(nodes_.size());
-    nodes_.emplace_back(SimPeer{index, 0}, config_.cyclon, rng_);
-    if (config_.membership) members_.emplace_back(SimPeer{index, 0}, 0, config_.membership_config, rng_);
+    nodes_.push_back(MakeNode(index, 0));
+    epoch_.push_back(0);
     alive_.push_back(1);
     start_.push_back(start);
     ++alive_count_;
-    // A random phase, so that shuffles are spread over the period instead of in lock-step.
+    // A random phase, so that rounds are spread over the period instead of in lock-step.
     ticks_.push_back(TickSlot{static_cast<SimTime>(rng_.Uniform(static_cast<std::uint64_t>(config_.period))), index});
     return index;
 }
@@ -55,26 +63,37 @@ std::size_t CyclonSimulation::CreateNode(SimTime start) {
 void CyclonSimulation::Bootstrap() {
     const std::size_t n = nodes_.size();
     const std::size_t c = config_.cyclon.view_size;
+    // The view-building bootstraps are the paper's experiments: a node's seed is only for
+    // rejoins, so every node gets a random other one.
+    const auto seed_all = [this, n] {
+        for (std::size_t i = 0; i < n; ++i) {
+            if (auto seed = PickSeed(static_cast<std::uint32_t>(i), n)) nodes_[i].SetSeeds({SimPeer{*seed, 0}});
+        }
+    };
     switch (config_.bootstrap) {
         case Bootstrap::kJoin: {
             const double spacing = config_.join_rounds * static_cast<double>(config_.period) / static_cast<double>(n);
             for (std::size_t i = 0; i < n; ++i) {
                 queue_.Push(static_cast<SimTime>(std::floor(spacing * static_cast<double>(i))),
-                            Event{Kind::kJoin, 0, 0, static_cast<std::uint32_t>(i), kNoPayload});
+                            Event{Kind::kJoin, 0, 0, static_cast<std::uint32_t>(i), kNoPayload, 0});
             }
             break;
         }
         case Bootstrap::kRandom:
             for (std::size_t i = 0; i < n; ++i) {
                 const std::size_t want = std::min(c, n - 1);
-                while (nodes_[i].View().size() < want) {
+                while (nodes_[i].Cyclon().View().size() < want) {
                     const auto peer = static_cast<std::uint32_t>(rng_.Uniform(n));
                     if (peer != i) nodes_[i].AddPeer(SimPeer{peer, 0});  // refuses duplicates
                 }
             }
+            seed_all();
             break;
         case Bootstrap::kChain:
-            for (std::size_t i = 0; i + 1 < n; ++i) nodes_[i].AddPeer(SimPeer{static_cast<std::uint32_t>(i + 1), 0});
+            for (std::size_t i = 0; i + 1 < n; ++i) {
+                nodes_[i].AddPeer(SimPeer{static_cast<std::uint32_t>(i + 1), 0});
+            }
+            seed_all();
             break;
     }
 }
@@ -89,7 +108,7 @@ std::size_t CyclonSimulation::AddNode() {
     // Before the ring's cursor, this round's turn for that phase is over.
     if (static_cast<std::size_t>(pos - ticks_.begin()) < next_tick_) ++next_tick_;
     ticks_.insert(pos, slot);
-    queue_.Push(now_, Event{Kind::kJoin, 0, 0, static_cast<std::uint32_t>(index), kNoPayload});
+    queue_.Push(now_, Event{Kind::kJoin, 0, 0, static_cast<std::uint32_t>(index), kNoPayload, 0});
     return index;
 }
 
@@ -104,13 +123,11 @@ void CyclonSimulation::Restart(std::size_t node) {
     alive_[node] = 1;
     ++alive_count_;
     const auto id = static_cast<std::uint32_t>(node);
-    nodes_[node] = SimCyclon(SimPeer{id, 0}, config_.cyclon, rng_);
-    if (!members_.empty()) {
-        const std::uint64_t incarnation = members_[node].Incarnation() + 1;
-        members_[node] = SimMembership(SimPeer{id, 0}, incarnation, config_.membership_config, rng_);
-    }
+    const std::uint64_t incarnation = config_.membership ? nodes_[node].Membership().Incarnation() + 1 : 0;
+    nodes_[node] = MakeNode(id, incarnation);
+    ++epoch_[node];
     start_[node] = now_;
-    StartJoin(id, nodes_.size());
+    StartNode(id, nodes_.size());
 }
 
 std::size_t CyclonSimulation::KillFraction(double fraction) {
@@ -138,134 +155,87 @@ std::uint32_t CyclonSimulation::NewPayload() {
 
 void CyclonSimulation::FreePayload(std::uint32_t payload) {
     if (payload == kNoPayload) return;
-    Payload& p = payloads_[payload];
-    p.entries.clear();
-    // Sync payloads hold whole member lists: do not keep that much memory in the pool.
-    if (p.updates.capacity() > 256) {
-        p.updates = {};
-    } else {
-        p.updates.clear();
-    }
-    p.has_digest = false;
+    SimMessage& m = payloads_[payload].message;
+    m.entries.clear();
+    m.gossip.clear();
+    m.digest.reset();
+    // Whole member lists: do not keep that much memory in the pool.
+    m.members.reset();
     free_payloads_.push_back(payload);
 }
 
-std::optional<SimTime> CyclonSimulation::Send(Kind kind, std::uint32_t from, std::uint32_t to, std::uint32_t payload) {
-    if (!members_.empty() && payload != kNoPayload && kind != Kind::kSyncRequest && kind != Kind::kSyncReply) {
-        // Every message carries the sender's gossip and digest; lost ones waste them, as on a network.
-        Payload& p = payloads_[payload];
-        p.updates = members_[from].TakeGossip();
-        p.digest = members_[from].Digest();
-        p.has_digest = true;
-        membership_stats_.piggybacked_updates += p.updates.size();
+void CyclonSimulation::Count(const SimMessage& m) {
+    membership_stats_.piggybacked_updates += m.gossip.size();
+    if (m.members) {
+        ++membership_stats_.sync_messages;
+        membership_stats_.sync_entries += m.members->size();
     }
-    if (auto latency = network_.Transit()) {
-        queue_.Push(now_ + *latency, Event{kind, 0, from, to, payload});
-        return now_ + *latency;
-    }
-    FreePayload(payload);
-    return std::nullopt;
 }
 
-void CyclonSimulation::ScheduleTimeout(std::uint32_t requester, std::uint32_t target, SimTime sent_at) {
-    const SimTime at = std::max(now_, sent_at + network_.Config().request_timeout);
-    queue_.Push(at, Event{Kind::kShuffleTimeout, 0, target, requester, kNoPayload});
-}
-
-void CyclonSimulation::SchedulePingTimeout(std::uint32_t requester,
-                                           std::uint32_t target,
-                                           SimTime sent_at,
-                                           std::uint8_t attempts) {
-    const SimTime at = std::max(now_, sent_at + network_.Config().request_timeout);
-    queue_.Push(at, Event{Kind::kPingTimeout, attempts, target, requester, kNoPayload});
-}
-
-void CyclonSimulation::SendPing(std::uint32_t from, std::uint32_t to, std::uint8_t attempts) {
-    ++membership_stats_.pings;
-    const std::uint32_t p = NewPayload();
-    payloads_[p].sent_at = now_;
-    payloads_[p].attempts = attempts;
-    if (!Send(Kind::kPing, from, to, p)) SchedulePingTimeout(from, to, now_, static_cast<std::uint8_t>(attempts - 1));
-}
-
-void CyclonSimulation::SendSync(Kind kind, std::uint32_t from, std::uint32_t to) {
-    const std::uint32_t p = NewPayload();
-    payloads_[p].updates = members_[from].Snapshot();
-    ++membership_stats_.sync_messages;
-    membership_stats_.sync_entries += payloads_[p].updates.size();
-    Send(kind, from, to, p);
-}
-
-bool CyclonSimulation::ReceiveMembership(const Event& e) {
-    SimMembership& m = members_[e.to];
-    switch (e.kind) {
-        case Kind::kSyncRequest:
-            m.ApplySnapshot(payloads_[e.payload].updates);
-            FreePayload(e.payload);
-            SendSync(Kind::kSyncReply, e.to, e.from);
-            return true;
-        case Kind::kSyncReply:
-            m.ApplySnapshot(payloads_[e.payload].updates);
-            FreePayload(e.payload);
-            return true;
-        case Kind::kPingTimeout:
-            if (e.attempts > 0) {
-                SendPing(e.to, e.from, e.attempts);
-            } else {
-                const auto before = m.Find(e.from);
-                m.Suspect(e.from);
-                if (before && before->state == overlay::MemberState::kAlive) {
-                    ++membership_stats_.suspicions;
-                    membership_stats_.false_suspicions += alive_[e.from] ? 1 : 0;
-                }
-            }
-            return true;
-        case Kind::kShuffleTimeout:
-            // Cyclon forgets the target either way; the membership first makes sure it is gone.
-            nodes_[e.to].OnShuffleTimeout(e.from);
-            if (config_.confirm_pings > 0) {
-                SendPing(e.to, e.from, config_.confirm_pings);
-            } else {
-                queue_.Push(now_, Event{Kind::kPingTimeout, 0, e.from, e.to, kNoPayload});
-            }
-            return true;
-        default:
-            break;
-    }
-    if (e.payload != kNoPayload && payloads_[e.payload].has_digest) {
-        const Payload& p = payloads_[e.payload];
-        m.Apply(p.updates, p.digest);
-        if (m.WantsSync(p.digest)) SendSync(Kind::kSyncRequest, e.to, e.from);
-    }
-    switch (e.kind) {
-        case Kind::kPing: {
-            const Payload& p = payloads_[e.payload];
-            const SimTime sent_at = p.sent_at;
-            const auto remaining = static_cast<std::uint8_t>(p.attempts - 1);
-            const auto arrives = Send(Kind::kPingAck, e.to, e.from, e.payload);
-            if (!arrives || *arrives > sent_at + network_.Config().request_timeout) {
-                SchedulePingTimeout(e.from, e.to, sent_at, remaining);
-            }
-            return true;
+void CyclonSimulation::Flush(std::uint32_t from) {
+    for (auto& o : outbox_) {
+        switch (o.message.type) {
+            case overlay::MessageType::kShuffle:
+                ++shuffles_;
+                break;
+            case overlay::MessageType::kPing:
+                ++membership_stats_.pings;
+                break;
+            default:
+                break;
         }
-        case Kind::kPingAck:
-            FreePayload(e.payload);
-            return true;
-        default:
-            return false;
+        Count(o.message);
+        const std::uint32_t to = o.to.id;
+        if (auto latency = network_.Transit()) {
+            const std::uint32_t p = NewPayload();
+            payloads_[p].message = std::move(o.message);
+            payloads_[p].sent_at = now_;
+            payloads_[p].epoch = epoch_[from];
+            queue_.Push(now_ + *latency, Event{Kind::kRequest, epoch_[to], from, to, p, o.exchange});
+        } else {
+            TimeOut(from, to, epoch_[from], o.exchange, now_);
+        }
     }
+    outbox_.clear();
 }
 
-void CyclonSimulation::SendJoinStep(std::uint32_t from, overlay::BasicJoinStep<SimPeer> step) {
-    const std::uint32_t p = NewPayload();
-    if (auto* forward = std::get_if<overlay::BasicJoinForward<SimPeer>>(&step)) {
-        payloads_[p].walk = std::move(forward->walk);
-        Send(Kind::kJoinWalk, from, forward->to.id, p);
-    } else {
-        auto& reply = std::get<overlay::BasicJoinReply<SimPeer>>(step);
-        payloads_[p].entries = std::move(reply.entries);
-        Send(Kind::kJoinReply, from, reply.to.id, p);
+void CyclonSimulation::TimeOut(
+    std::uint32_t requester, std::uint32_t target, std::uint32_t epoch, std::uint64_t exchange, SimTime sent_at) {
+    const SimTime at = std::max(now_, sent_at + network_.Config().request_timeout);
+    queue_.Push(at, Event{Kind::kNoAnswer, epoch, target, requester, kNoPayload, exchange});
+}
+
+void CyclonSimulation::Answer(const Event& request, SimMessage answer) {
+    const Payload& p = payloads_[request.payload];
+    const SimTime sent_at = p.sent_at;
+    const std::uint32_t epoch = p.epoch;
+    Count(answer);
+    const auto latency = network_.Transit();
+    // An answer later than the requester's timeout is dropped by it, as an HTTP client does.
+    if (!latency || now_ + *latency > sent_at + network_.Config().request_timeout) {
+        FreePayload(request.payload);
+        TimeOut(request.from, request.to, epoch, request.exchange, sent_at);
+        return;
     }
+    payloads_[request.payload].message = std::move(answer);
+    queue_.Push(now_ + *latency,
+                Event{Kind::kAnswer, epoch, request.to, request.from, request.payload, request.exchange});
+}
+
+std::optional<std::uint32_t> CyclonSimulation::PickSeed(std::uint32_t node, std::size_t candidates) {
+    if (alive_count_ < 2 || candidates == 0) return std::nullopt;
+    std::uint32_t seed = node;
+    for (int attempt = 0; attempt < 64 && (seed == node || !alive_[seed]); ++attempt) {
+        seed = static_cast<std::uint32_t>(rng_.Uniform(candidates));
+    }
+    if (seed == node || !alive_[seed]) return std::nullopt;
+    return seed;
+}
+
+void CyclonSimulation::StartNode(std::uint32_t node, std::size_t seed_candidates) {
+    if (auto seed = PickSeed(node, seed_candidates)) nodes_[node].SetSeeds({SimPeer{*seed, 0}});
+    nodes_[node].Start(outbox_);
+    Flush(node);
 }
 
 SimTime CyclonSimulation::NextTickTime() const {
@@ -299,98 +269,65 @@ void CyclonSimulation::RunUntil(SimTime t) {
 }
 
 void CyclonSimulation::Tick(std::uint32_t node) {
-    if (!members_.empty()) members_[node].Tick();
-    SimCyclon& cyclon = nodes_[node];
-    auto request = cyclon.StartShuffle();
-    if (config_.rejoin_after_quiet_rounds > 0 && cyclon.QuietRounds() >= config_.rejoin_after_quiet_rounds) {
-        ++rejoins_;
-        StartJoin(node, nodes_.size());
+    SimNode& n = nodes_[node];
+    // The environment, not the policy: an operator replaces a seed that is gone for good.
+    if (n.Options().rejoin_after_quiet_rounds > 0 && !n.Seeds().empty() && !alive_[n.Seeds().front().id]) {
+        if (auto seed = PickSeed(node, nodes_.size())) n.SetSeeds({SimPeer{*seed, 0}});
     }
-    if (!request) return;
-    ++shuffles_;
-    const std::uint32_t q = request->to.id;
-    const std::uint32_t p = NewPayload();
-    payloads_[p].entries = std::move(request->entries);
-    payloads_[p].sent_at = now_;
-    // A timeout is only scheduled for a reply that will not be in time: the same outcome as
-    // always scheduling one, for a fraction of the events.
-    if (!Send(Kind::kShuffleRequest, node, q, p)) ScheduleTimeout(node, q, now_);
-}
-
-void CyclonSimulation::StartJoin(std::uint32_t node, std::size_t candidates) {
-    if (alive_count_ < 2 || candidates == 0) return;
-    std::uint32_t introducer = node;
-    for (int attempt = 0; attempt < 64 && (introducer == node || !alive_[introducer]); ++attempt) {
-        introducer = static_cast<std::uint32_t>(rng_.Uniform(candidates));
-    }
-    if (introducer == node || !alive_[introducer]) return;
-    auto request = nodes_[node].Join(nodes_[introducer].Self());
-    const std::uint32_t p = NewPayload();
-    payloads_[p].walk.joiner = request.joiner;
-    Send(Kind::kJoinRequest, node, introducer, p);
+    const auto joins = n.Counters().joins;
+    n.OnRound(outbox_);
+    rejoins_ += n.Counters().joins - joins;
+    Flush(node);
 }
 
 void CyclonSimulation::Dispatch(const Event& e) {
-    if (!alive_[e.to]) {
-        // Dead nodes do not answer; a requester learns of it only through its timeout.
-        if (e.kind != Kind::kJoin && e.kind != Kind::kShuffleTimeout && e.kind != Kind::kPingTimeout) ++to_dead_;
-        if (e.kind == Kind::kShuffleRequest) ScheduleTimeout(e.from, e.to, payloads_[e.payload].sent_at);
-        if (e.kind == Kind::kPing) {
-            const Payload& p = payloads_[e.payload];
-            SchedulePingTimeout(e.from, e.to, p.sent_at, static_cast<std::uint8_t>(p.attempts - 1));
-        }
-        FreePayload(e.payload);
-        return;
-    }
-    if (!members_.empty() && ReceiveMembership(e)) return;
-    SimCyclon& node = nodes_[e.to];
     switch (e.kind) {
-        case Kind::kShuffleRequest: {
-            Payload& payload = payloads_[e.payload];
-            const SimTime sent_at = payload.sent_at;
-            payload.entries = node.OnShuffleRequest(e.from, std::move(payload.entries));
-            const auto arrives = Send(Kind::kShuffleReply, e.to, e.from, e.payload);
-            if (!arrives || *arrives > sent_at + network_.Config().request_timeout) {
-                ScheduleTimeout(e.from, e.to, sent_at);
-            }
-            return;
-        }
-        case Kind::kShuffleReply:
-            node.OnShuffleReply(e.from, std::move(payloads_[e.payload].entries));
-            FreePayload(e.payload);
-            return;
-        case Kind::kShuffleTimeout:
-            node.OnShuffleTimeout(e.from);
-            return;
         case Kind::kJoin:
             start_[e.to] = now_;
             // Bootstrap joins go through an earlier node, later ones (AddNode) through any.
-            StartJoin(e.to, config_.bootstrap == Bootstrap::kJoin && e.to < config_.nodes ? e.to : nodes_.size());
+            StartNode(e.to, config_.bootstrap == Bootstrap::kJoin && e.to < config_.nodes ? e.to : nodes_.size());
             return;
-        case Kind::kJoinRequest: {
-            auto steps = node.OnJoinRequest(payloads_[e.payload].walk.joiner);
-            FreePayload(e.payload);
-            for (auto& step : steps) SendJoinStep(e.to, std::move(step));
+        case Kind::kRequest: {
+            // A request reaches whatever runs at the address now, a restarted node included.
+            if (!alive_[e.to]) {
+                // Dead nodes do not answer; the requester learns of it only through its timeout.
+                ++to_dead_;
+                const Payload& p = payloads_[e.payload];
+                TimeOut(e.from, e.to, p.epoch, e.exchange, p.sent_at);
+                FreePayload(e.payload);
+                return;
+            }
+            auto answer = nodes_[e.to].OnMessage(std::move(payloads_[e.payload].message), outbox_);
+            Flush(e.to);
+            if (answer) {
+                Answer(e, std::move(*answer));
+            } else {
+                // A refused request is an error answer: the requester gives up.
+                const Payload& p = payloads_[e.payload];
+                TimeOut(e.from, e.to, p.epoch, e.exchange, now_);
+                FreePayload(e.payload);
+            }
             return;
         }
-        case Kind::kJoinWalk: {
-            auto step = node.OnJoinWalk(payloads_[e.payload].walk);
+        case Kind::kAnswer:
+            if (alive_[e.to] && e.epoch == epoch_[e.to]) {
+                nodes_[e.to].OnAnswer(e.exchange, std::move(payloads_[e.payload].message), outbox_);
+                Flush(e.to);
+            }
             FreePayload(e.payload);
-            if (step) SendJoinStep(e.to, std::move(*step));
+            return;
+        case Kind::kNoAnswer: {
+            if (!alive_[e.to] || e.epoch != epoch_[e.to]) return;
+            SimNode& n = nodes_[e.to];
+            const auto suspicions = n.Counters().suspicions;
+            n.OnNoAnswer(e.exchange, outbox_);
+            if (n.Counters().suspicions > suspicions) {
+                ++membership_stats_.suspicions;
+                membership_stats_.false_suspicions += alive_[e.from] ? 1 : 0;
+            }
+            Flush(e.to);
             return;
         }
-        case Kind::kJoinReply:
-            node.OnJoinReply(std::move(payloads_[e.payload].entries));
-            FreePayload(e.payload);
-            return;
-        case Kind::kPing:
-        case Kind::kPingAck:
-        case Kind::kPingTimeout:
-        case Kind::kSyncRequest:
-        case Kind::kSyncReply:
-            // Only sent with membership, which handled them.
-            FreePayload(e.payload);
-            return;
     }
 }
 
@@ -398,7 +335,7 @@ std::vector<std::uint32_t> CyclonSimulation::InDegrees() const {
     std::vector<std::uint32_t> degree(nodes_.size(), 0);
     for (std::size_t i = 0; i < nodes_.size(); ++i) {
         if (!alive_[i]) continue;
-        for (const auto& entry : nodes_[i].View()) ++degree[entry.id];
+        for (const auto& entry : nodes_[i].Cyclon().View()) ++degree[entry.id];
     }
     return degree;
 }
@@ -421,7 +358,7 @@ std::vector<std::uint32_t> CyclonSimulation::ComponentSizes() const {
     UnionFind sets(nodes_.size());
     for (std::size_t i = 0; i < nodes_.size(); ++i) {
         if (!alive_[i]) continue;
-        for (const auto& entry : nodes_[i].View()) {
+        for (const auto& entry : nodes_[i].Cyclon().View()) {
             if (alive_[entry.id]) sets.Union(static_cast<std::uint32_t>(i), entry.id);
         }
     }
@@ -437,7 +374,7 @@ std::size_t CyclonSimulation::DeadEntries() const {
     std::size_t dead = 0;
     for (std::size_t i = 0; i < nodes_.size(); ++i) {
         if (!alive_[i]) continue;
-        for (const auto& entry : nodes_[i].View()) dead += alive_[entry.id] ? 0 : 1;
+        for (const auto& entry : nodes_[i].Cyclon().View()) dead += alive_[entry.id] ? 0 : 1;
     }
     return dead;
 }
@@ -451,7 +388,7 @@ std::optional<int> CyclonSimulation::RunUntilNoDeadEntries(int max_rounds) {
 }
 
 std::size_t CyclonSimulation::WrongMemberLists() const {
-    if (members_.empty()) return 0;
+    if (!config_.membership) return 0;
     std::vector<std::uint32_t> truth;
     truth.reserve(alive_count_);
     for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
@@ -459,7 +396,7 @@ std::size_t CyclonSimulation::WrongMemberLists() const {
     }
     std::size_t wrong = 0;
     for (std::uint32_t i : truth) {
-        const auto& members = members_[i].Members();
+        const auto& members = nodes_[i].Membership().Members();
         const bool same =
             members.size() == truth.size() && std::equal(members.begin(), members.end(), truth.begin(),
                                                          [](const SimPeer& p, std::uint32_t id) { return p.id == id; });

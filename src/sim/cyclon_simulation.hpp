@@ -10,6 +10,7 @@
 #include "common/rng.hpp"
 #include "overlay/cyclon.hpp"
 #include "overlay/membership.hpp"
+#include "overlay/overlay_node.hpp"
 #include "sim/event_queue.hpp"
 #include "sim/graph_metrics.hpp"
 #include "sim/network.hpp"
@@ -37,6 +38,8 @@ struct SimPeer {
 using SimCyclon = overlay::BasicCyclon<SimPeer>;
 using SimMembership = overlay::BasicMembership<SimPeer>;
 using SimMemberUpdate = overlay::BasicMemberUpdate<SimPeer>;
+using SimNode = overlay::BasicOverlayNode<SimPeer>;
+using SimMessage = overlay::BasicOverlayMessage<SimPeer>;
 
 struct CyclonSimConfig {
     std::size_t nodes = 1000;
@@ -46,21 +49,19 @@ struct CyclonSimConfig {
     Bootstrap bootstrap = Bootstrap::kJoin;
     // With kJoin, node i joins at i * join_rounds * T / nodes.
     double join_rounds = 10;
-    // What an agent's shell would do: a node whose QuietRounds() reaches this joins again through
-    // a random alive node (its "seed"). 0 runs the paper's protocol alone.
+    // The node policy's rejoin rule (overlay::OverlayNodeOptions): a node whose QuietRounds()
+    // reaches this, or whose view is empty, joins again through its seed. 0 runs the paper's
+    // protocol alone.
     std::uint32_t rejoin_after_quiet_rounds = 0;
     std::uint64_t seed = 1;
 
-    // Opt-in full membership (overlay::BasicMembership) on top of Cyclon: every message carries
-    // the sender's gossip and digest, a digest mismatch starts a full-list sync, and a shuffle
-    // timeout, once confirmed, makes the target a suspect. Off, the simulator runs Cyclon alone
-    // at its usual speed.
+    // Opt-in full membership (overlay::BasicMembership) on top of Cyclon, as agents run it.
+    // Off, the simulator runs Cyclon alone at its usual speed.
     bool membership = false;
     overlay::MembershipConfig membership_config;
-    // A shuffle timeout is confirmed with up to this many direct pings (each with the request
-    // timeout) before the target becomes a suspect, as SWIM confirms with indirect probes.
-    // 0: suspect at once.
-    std::uint8_t confirm_pings = 3;
+    // Pings confirming a shuffle that got no answer before its target is suspected: the
+    // agent's default unless set.
+    std::uint8_t confirm_pings = overlay::OverlayNodeOptions{}.confirm_pings;
 };
 
 // Membership traffic, counted over the whole run.
@@ -73,10 +74,14 @@ struct MembershipStats {
     std::uint64_t false_suspicions = 0;     // of which the target was alive
 };
 
-// Deterministic single-process simulation of N Cyclon nodes (STYLE B.7, FoundationDB-style):
+// Deterministic single-process simulation of N overlay nodes (STYLE B.7, FoundationDB-style):
 // virtual time, one event queue, a lossy network with latency, and one seeded Rng shared by the
-// network and every node. A run is a pure function of its config. Nodes run the same protocol
-// template as agents (overlay::BasicCyclon), over SimPeer entries whose id is the node index.
+// network and every node. A run is a pure function of its config. Every node is the agent's own
+// overlay::BasicOverlayNode (its Cyclon, membership and policy: rounds, rejoins, confirmation
+// pings, suspicion, syncs) over SimPeer entries whose id is the node index; this class is only
+// its network shell, as overlay::node::PeerSampler is in an agent. Every message is a request
+// with an answer, like an A2A call: an answer lost or later than the request timeout is a
+// timeout for the requester (OnNoAnswer), and a dead node answers nothing.
 class CyclonSimulation {
 public:
     explicit CyclonSimulation(CyclonSimConfig config);
@@ -87,9 +92,10 @@ public:
     std::size_t Size() const { return nodes_.size(); }
     std::size_t AliveCount() const { return alive_count_; }
     bool IsAlive(std::size_t node) const { return alive_[node] != 0; }
-    const SimCyclon& Node(std::size_t node) const { return nodes_[node]; }
+    const SimCyclon& Node(std::size_t node) const { return nodes_[node].Cyclon(); }
+    const SimNode& OverlayNode(std::size_t node) const { return nodes_[node]; }
     // Only with config.membership.
-    const SimMembership& Membership(std::size_t node) const { return members_[node]; }
+    const SimMembership& Membership(std::size_t node) const { return nodes_[node].Membership(); }
     const NetworkConfig& Network() const { return network_.Config(); }
 
     // Processes every event up to and including time t.
@@ -133,38 +139,26 @@ public:
 
 private:
     enum class Kind : std::uint8_t {
-        kJoin,
-        kShuffleRequest,
-        kShuffleReply,
-        kShuffleTimeout,
-        kJoinRequest,
-        kJoinWalk,
-        kJoinReply,
-        kPing,
-        kPingAck,
-        kPingTimeout,
-        kSyncRequest,
-        kSyncReply,
+        kJoin,      // a node starts: it joins through its seed
+        kRequest,   // a message reaches its receiver
+        kAnswer,    // the answer reaches the requester in time
+        kNoAnswer,  // the requester's timeout: no answer (lost, late, or a dead receiver)
     };
-    // Small and trivially copyable; message bodies live in payloads_.
+    // Small and trivially copyable; messages live in payloads_.
     struct Event {
         Kind kind;
-        std::uint8_t attempts;  // of a ping timeout: confirmation pings still to send
+        std::uint32_t epoch;  // of the node the event is for: a restarted node ignores its old life's answers
         std::uint32_t from;
         std::uint32_t to;
         std::uint32_t payload;
+        std::uint64_t exchange;
     };
     struct Payload {
-        std::vector<SimPeer> entries;
-        overlay::BasicJoinWalk<SimPeer> walk;
-        SimTime sent_at = 0;  // of a shuffle request or ping: when its requester gives up
-        // Membership: the sender's gossip and digest, or a whole list for a sync.
-        std::vector<SimMemberUpdate> updates;
-        std::uint64_t digest = 0;
-        bool has_digest = false;
-        std::uint8_t attempts = 0;  // of a ping
+        SimMessage message;
+        SimTime sent_at = 0;      // of a request: when its requester gives up
+        std::uint32_t epoch = 0;  // the requester's
     };
-    // Node `node` shuffles at times phase + k*T (k >= 0) that are >= its start time.
+    // Node `node` runs its rounds at times phase + k*T (k >= 0) that are >= its start time.
     struct TickSlot {
         SimTime phase;
         std::uint32_t node;
@@ -173,44 +167,45 @@ private:
     static constexpr SimTime kNever = std::numeric_limits<SimTime>::max();
 
     std::size_t CreateNode(SimTime start);
+    SimNode MakeNode(std::uint32_t index, std::uint64_t incarnation);
     void Bootstrap();
     SimTime NextTickTime() const;
     void Tick(std::uint32_t node);
-    // Joins `node` through a random alive node among the first `candidates`.
-    void StartJoin(std::uint32_t node, std::size_t candidates);
+    // A random alive node other than `node` among the first `candidates` (an operator's seed).
+    std::optional<std::uint32_t> PickSeed(std::uint32_t node, std::size_t candidates);
+    void StartNode(std::uint32_t node, std::size_t seed_candidates);
     void Dispatch(const Event& e);
     std::uint32_t NewPayload();
     void FreePayload(std::uint32_t payload);
-    // Puts a message on the network; its arrival time, or nullopt if the network lost it.
-    std::optional<SimTime> Send(Kind kind, std::uint32_t from, std::uint32_t to, std::uint32_t payload);
-    void SendJoinStep(std::uint32_t from, overlay::BasicJoinStep<SimPeer> step);
-    void ScheduleTimeout(std::uint32_t requester, std::uint32_t target, SimTime sent_at);
-    void SchedulePingTimeout(std::uint32_t requester, std::uint32_t target, SimTime sent_at, std::uint8_t attempts);
-    void SendPing(std::uint32_t from, std::uint32_t to, std::uint8_t attempts);
-    void SendSync(Kind kind, std::uint32_t from, std::uint32_t to);
-    // The membership part of receiving a message; false if the message was handled here.
-    bool ReceiveMembership(const Event& e);
+    void Count(const SimMessage& m);
+    // Sends what node `from` put in outbox_ (and empties it).
+    void Flush(std::uint32_t from);
+    void Answer(const Event& request, SimMessage answer);
+    void TimeOut(
+        std::uint32_t requester, std::uint32_t target, std::uint32_t epoch, std::uint64_t exchange, SimTime sent_at);
 
     CyclonSimConfig config_;
+    overlay::OverlayNodeOptions node_options_;
     Rng rng_;
     SimNetwork network_;
-    // Messages and timeouts only. Periodic shuffles use ticks_: phases never change, so a sorted
+    // Messages and timeouts only. Periodic rounds use ticks_: phases never change, so a sorted
     // ring replaces one heap entry per node and keeps the heap small enough for the cache.
     EventQueue<Event> queue_;
     std::vector<TickSlot> ticks_;  // by phase; ties by creation order
     std::size_t next_tick_ = 0;
     SimTime tick_round_start_ = 0;
     SimTime now_ = 0;
-    std::vector<SimCyclon> nodes_;
+    std::vector<SimNode> nodes_;
+    std::vector<std::uint32_t> epoch_;
     std::vector<std::uint8_t> alive_;
     std::vector<SimTime> start_;
     std::size_t alive_count_ = 0;
     std::vector<Payload> payloads_;
     std::vector<std::uint32_t> free_payloads_;
+    SimNode::Outbox outbox_;  // reused for every node call
     std::uint64_t to_dead_ = 0;
     std::uint64_t shuffles_ = 0;
     std::uint64_t rejoins_ = 0;
-    std::vector<SimMembership> members_;  // empty without config.membership
     MembershipStats membership_stats_;
 };
 

@@ -24,7 +24,7 @@
 #include <string_view>
 
 #include "agent/agent.hpp"
-#include "agent/peer_sampler.hpp"
+#include "overlay/node/peer_sampler.hpp"
 #include "common/log.hpp"
 #include "common/secure_random.hpp"
 #include "common/spawn.hpp"

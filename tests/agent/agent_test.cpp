@@ -8,7 +8,7 @@
 #include "a2a/peer_client.hpp"
 #include "a2a/request_signer.hpp"
 #include "agent/agent.hpp"
-#include "agent/peer_sampler.hpp"
+#include "overlay/node/peer_sampler.hpp"
 #include "agent_test_support.hpp"
 #include "emulator/core/cloudlet_config.hpp"
 #include "http/client.hpp"

@@ -15,7 +15,7 @@
 
 #include "a2a/request_signer.hpp"
 #include "agent/agent.hpp"
-#include "agent/peer_sampler.hpp"
+#include "overlay/node/peer_sampler.hpp"
 #include "agent_test_support.hpp"
 #include "common/time_format.hpp"
 #include "emulator/cloudlet.hpp"

@@ -359,26 +359,6 @@ TEST(CyclonTest, ViewStaysWellFormedUnderRandomTraffic) {
     }
 }
 
-TEST(CyclonTest, SampleReturnsDistinctViewMembersUniformly) {
-    Rng rng(17);
-    Cyclon a(Peer("a"), {.view_size = 10, .shuffle_length = 4}, rng);
-    for (int i = 0; i < 10; ++i) a.AddPeer(Peer("p" + std::to_string(i)));
-    std::map<std::string, int> hits;
-    for (int round = 0; round < 5000; ++round) {
-        auto sample = a.Sample(2);
-        ASSERT_EQ(sample.size(), 2u);
-        ASSERT_NE(sample[0].id, sample[1].id);
-        for (const auto& s : sample) {
-            ASSERT_TRUE(a.Contains(s.id));
-            ++hits[s.id.str()];
-        }
-    }
-    for (const auto& [id, n] : hits) EXPECT_NEAR(n, 1000, 150) << id;  // 10000 picks over 10 peers
-    EXPECT_EQ(a.Sample(50).size(), 10u);
-    Cyclon empty(Peer("z"), {.view_size = 4, .shuffle_length = 2}, rng);
-    EXPECT_TRUE(empty.Sample(2).empty());
-}
-
 TEST(CyclonTest, JoinKeepsTheIntroducerAsAStandInUntilWalksAnswer) {
     Rng rng(1);
     Cyclon j(Peer("j"), {.view_size = 3, .shuffle_length = 2}, rng);

@@ -12,43 +12,87 @@ PeerDescriptor Peer(const std::string& id, std::uint32_t age) {
     return {PeerId(id), "10.0.0.1:7000", age};
 }
 
-CyclonMessage RoundTrip(const CyclonMessage& m) {
-    // Through text, as the A2A layer will carry it.
-    auto decoded = CyclonMessageFromJson(json::parse(ToJson(m).dump()));
+OverlayMessage RoundTrip(const OverlayMessage& m) {
+    // Through text, as the A2A layer carries it.
+    auto decoded = OverlayMessageFromJson(json::parse(ToJson(m).dump()));
     EXPECT_TRUE(decoded.ok()) << decoded.error().message;
-    return decoded.ok() ? *decoded : CyclonMessage{};
+    return decoded.ok() ? *decoded : OverlayMessage{};
 }
 
-TEST(CyclonWireTest, EveryMessageSurvivesTheRoundTrip) {
+OverlayMessage Make(MessageType type) {
+    OverlayMessage m;
+    m.type = type;
+    return m;
+}
+
+TEST(OverlayWireTest, EveryMessageSurvivesTheRoundTrip) {
     const std::vector<PeerDescriptor> entries = {Peer("a", 0), Peer("b", 7)};
+    const std::vector<MemberUpdate> updates = {{Peer("a", 0), 1712345678901, MemberState::kAlive},
+                                               {Peer("c", 0), 3, MemberState::kDead}};
 
-    auto shuffle = std::get<ShuffleRequestMessage>(RoundTrip(ShuffleRequestMessage{entries}));
-    EXPECT_EQ(shuffle.entries, entries);
+    auto shuffle = Make(MessageType::kShuffle);
+    shuffle.entries = entries;
+    shuffle.gossip = updates;
+    shuffle.digest = 18446744073709551615ULL;  // 64 bits survive: the digest travels as a string
+    auto got = RoundTrip(shuffle);
+    EXPECT_EQ(got.type, MessageType::kShuffle);
+    EXPECT_EQ(got.entries, entries);
+    EXPECT_EQ(got.gossip, updates);
+    EXPECT_EQ(got.digest, shuffle.digest);
+    EXPECT_FALSE(got.members);
 
-    auto reply = std::get<ShuffleReplyMessage>(RoundTrip(ShuffleReplyMessage{PeerId("q"), entries}));
-    EXPECT_EQ(reply.from, PeerId("q"));
-    EXPECT_EQ(reply.entries, entries);
+    auto reply = Make(MessageType::kShuffleReply);
+    reply.peer.id = PeerId("q");
+    reply.entries = entries;
+    reply.members = updates;
+    got = RoundTrip(reply);
+    EXPECT_EQ(got.peer.id, PeerId("q"));
+    EXPECT_EQ(got.entries, entries);
+    EXPECT_EQ(got.members, updates);
 
-    auto join = std::get<JoinRequestMessage>(RoundTrip(JoinRequestMessage{Peer("j", 0)}));
-    EXPECT_EQ(join.joiner, Peer("j", 0));
+    auto join = Make(MessageType::kJoin);
+    join.peer = Peer("j", 0);
+    EXPECT_EQ(RoundTrip(join).peer, Peer("j", 0));
 
-    auto walk = std::get<JoinWalk>(RoundTrip(JoinWalk{Peer("j", 0), 4}));
-    EXPECT_EQ(walk.joiner, Peer("j", 0));
-    EXPECT_EQ(walk.ttl, 4u);
+    auto answer = Make(MessageType::kJoinAnswer);
+    answer.peer = Peer("i", 0);
+    answer.members = updates;
+    got = RoundTrip(answer);
+    EXPECT_EQ(got.type, MessageType::kJoinAnswer);
+    EXPECT_EQ(got.peer, Peer("i", 0));
+    EXPECT_EQ(got.members, updates);
 
-    auto join_reply = std::get<JoinReplyMessage>(RoundTrip(JoinReplyMessage{entries}));
-    EXPECT_EQ(join_reply.entries, entries);
+    auto walk = Make(MessageType::kJoinWalk);
+    walk.peer = Peer("j", 0);
+    walk.ttl = 4;
+    got = RoundTrip(walk);
+    EXPECT_EQ(got.peer, Peer("j", 0));
+    EXPECT_EQ(got.ttl, 4u);
+
+    auto join_reply = Make(MessageType::kJoinReply);
+    join_reply.entries = entries;
+    EXPECT_EQ(RoundTrip(join_reply).entries, entries);
+
+    for (auto type : {MessageType::kPing, MessageType::kSync, MessageType::kList, MessageType::kAck}) {
+        EXPECT_EQ(RoundTrip(Make(type)).type, type);
+    }
 }
 
-TEST(CyclonWireTest, FieldNamesAreTheDocumentedOnes) {
-    const json j = ToJson(CyclonMessage{JoinWalk{Peer("j", 2), 3}});
-    EXPECT_EQ(j, json::parse(R"({"type":"cyclon.join_walk","ttl":3,
-                                 "joiner":{"id":"j","address":"10.0.0.1:7000","age":2}})"));
-    EXPECT_EQ(ToJson(CyclonMessage{ShuffleRequestMessage{{Peer("a", 0)}}}),
+TEST(OverlayWireTest, FieldNamesAreTheDocumentedOnes) {
+    auto walk = Make(MessageType::kJoinWalk);
+    walk.peer = Peer("j", 2);
+    walk.ttl = 3;
+    walk.digest = 42;
+    EXPECT_EQ(ToJson(walk), json::parse(R"({"type":"cyclon.join_walk","ttl":3,"digest":"42",
+                                            "joiner":{"id":"j","address":"10.0.0.1:7000","age":2}})"));
+    auto shuffle = Make(MessageType::kShuffle);
+    shuffle.entries = {Peer("a", 0)};
+    EXPECT_EQ(ToJson(shuffle),
               json::parse(R"({"type":"cyclon.shuffle","entries":[{"id":"a","address":"10.0.0.1:7000","age":0}]})"));
+    EXPECT_EQ(ToJson(Make(MessageType::kAck)), json::parse(R"({"type":"membership.ack"})"));
 }
 
-TEST(CyclonWireTest, MalformedMessagesAreBadRequests) {
+TEST(OverlayWireTest, MalformedMessagesAreBadRequests) {
     for (const char* text : {
              R"([])",
              R"({"entries":[]})",
@@ -61,10 +105,16 @@ TEST(CyclonWireTest, MalformedMessagesAreBadRequests) {
              R"({"type":"cyclon.shuffle","entries":[{"id":"a","age":0}]})",
              R"({"type":"cyclon.shuffle_reply","entries":[]})",
              R"({"type":"cyclon.join"})",
+             R"({"type":"cyclon.join_answer"})",
              R"({"type":"cyclon.join_walk","joiner":{"id":"a","address":"x","age":0}})",
              R"({"type":"cyclon.join_walk","joiner":{"id":"a","address":"x","age":0},"ttl":"3"})",
+             R"({"type":"membership.ping","digest":12})",
+             R"({"type":"membership.ping","digest":"12x"})",
+             R"({"type":"membership.ping","digest":"18446744073709551616"})",
+             R"({"type":"membership.ping","gossip":{}})",
+             R"({"type":"membership.sync","members":[{"id":"a"}]})",
          }) {
-        auto decoded = CyclonMessageFromJson(json::parse(text));
+        auto decoded = OverlayMessageFromJson(json::parse(text));
         ASSERT_FALSE(decoded.ok()) << text;
         EXPECT_EQ(decoded.error().code, ErrorCode::kBadRequest) << text;
     }
