@@ -13,10 +13,10 @@
 
 namespace shoal::gateway {
 
-// The front door of the OpenStack APIs on every agent (paper IV-D). For a Nova or Glance request
-// it checks the token (identity::TokenCache), learns the tenant, and routes the request to the
-// tenant's home agent, which serves it: here when this agent is the home, else forwarded once
-// over signed A2A, caller and all (POST /a2a/v1/api, a2a::ApiForwardCall).
+// Home routing: the front door of the OpenStack APIs on every agent (paper IV-D). For a Nova or
+// Glance request it checks the token (identity::TokenCache), learns the tenant, and routes the
+// request to the tenant's home agent, which serves it: here when this agent is the home, else
+// forwarded once over signed A2A, caller and all (POST /a2a/v1/api, a2a::ApiForwardCall).
 // The home runs the same API router with the caller attached to the request's context (in
 // process, never as a header); the answer comes back unchanged. Every X-Shoal-* header a client
 // sends on the API port is dropped.
