@@ -8,13 +8,17 @@
 #include "a2a/authenticator.hpp"
 #include "a2a/peer_client.hpp"
 #include "a2a/request_signer.hpp"
-#include "agent/agent_cloudlets.hpp"
-#include "agent/api_gateway.hpp"
+#include "a2a/routes.hpp"
 #include "cloudlet/cloudlet_client.hpp"
 #include "common/secure_random.hpp"
 #include "common/time_format.hpp"
 #include "compute/nova_proxy.hpp"
 #include "emulator/cloudlet.hpp"
+#include "gateway/api_gateway.hpp"
+#include "gateway/build_watch.hpp"
+#include "gateway/cloudlet_relay.hpp"
+#include "gateway/load_service.hpp"
+#include "gateway/shoal_cloudlets.hpp"
 #include "http/client.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
@@ -90,13 +94,17 @@ struct Agent::Impl {
     std::unique_ptr<http::Server> server;
     std::unique_ptr<PeerSampler> sampler;
     std::unique_ptr<overlay::HomeMapping> mapping;
-    std::unique_ptr<AgentCloudlets> cloudlets;
+    // This agent's cloudlet for the shoal, and the shoal's cloudlets for this agent.
+    std::unique_ptr<gateway::BuildWatch> builds;
+    std::unique_ptr<gateway::LoadService> loads;
+    std::unique_ptr<gateway::CloudletRelay> relay;
+    std::unique_ptr<gateway::ShoalCloudlets> cloudlets;
     // The OpenStack-facing side (config "api"): its own router and port.
     std::unique_ptr<identity::TokenCache> tokens;
     std::unique_ptr<identity::IdentityProxy> identity;
     std::unique_ptr<image::GlanceProxy> glance;
     std::unique_ptr<compute::NovaProxy> nova;
-    std::unique_ptr<ApiGateway> gateway;
+    std::unique_ptr<gateway::ApiGateway> api_gateway;
     http::Router api_router;
     std::unique_ptr<http::Server> api_server;
     std::string api_url;
@@ -115,7 +123,7 @@ struct Agent::Impl {
     void AddRoutes() {
         router.SetErrorStyle("/", http::ErrorStyle::kPlain);
         router.Use(a2a::Authenticate(verifier));
-        router.Add(http::Method::kPost, "/a2a/v1/overlay",
+        router.Add(a2a::kOverlayRoute.method, a2a::kOverlayRoute.path,
                    [this](http::Request& request) -> asio::awaitable<Result<http::Response>> {
                        auto body = request.JsonBody();
                        if (!body.ok()) co_return body.error();
@@ -123,17 +131,25 @@ struct Agent::Impl {
                        if (!answer.ok()) co_return answer.error();
                        co_return http::Response::Json(200, *answer);
                    });
-        cloudlets->AddRoutes(router);
-        router.AddSync(http::Method::kGet, "/a2a/v1/status", [this](http::Request&) -> Result<http::Response> {
-            return http::Response::Json(200, Status());
-        });
-        // For operators and tests: the home this agent's ApiGateway routes the tenant to.
-        router.AddSync(http::Method::kGet, "/a2a/v1/tenants/{tenant}/home",
+        relay->AddRoutes(router);
+        loads->AddRoutes(router);
+        builds->AddRoutes(router);
+        router.AddSync(a2a::kStatusRoute.method, a2a::kStatusRoute.path,
                        [this](http::Request& request) -> Result<http::Response> {
-                           const auto home = HomeOf(request.Param("tenant"));
-                           return http::Response::Json(
-                               200, json{{"tenant", request.Param("tenant")},
-                                         {"home", {{"id", home.id.str()}, {"address", home.address}}}});
+                           if (auto q = a2a::FromRequest<a2a::StatusQuery>(std::move(request)); !q.ok())
+                               return q.error();
+                           return a2a::ToResponse(a2a::StatusAnswer{Status()});
+                       });
+        // For operators and tests: the home this agent's ApiGateway routes the tenant to.
+        router.AddSync(a2a::kTenantHomeRoute.method, a2a::kTenantHomeRoute.path,
+                       [this](http::Request& request) -> Result<http::Response> {
+                           auto query = a2a::FromRequest<a2a::TenantHomeQuery>(std::move(request));
+                           if (!query.ok()) return query.error();
+                           const auto home = HomeOf(query->tenant);
+                           a2a::TenantHomeAnswer answer;
+                           answer.tenant = query->tenant;
+                           answer.home = {home.id.str(), home.address};
+                           return a2a::ToResponse(answer);
                        });
     }
 
@@ -162,12 +178,12 @@ struct Agent::Impl {
                 return glance->EnsureCopy(std::move(tenant), std::move(image), std::move(at));
             },
             no);
-        gateway = std::make_unique<ApiGateway>(
+        api_gateway = std::make_unique<gateway::ApiGateway>(
             config.id, *tokens, peers, [this](const std::string& tenant) { return HomeOf(tenant); }, api.public_url);
         identity->AddRoutes(api_router);
         glance->AddRoutes(api_router);
         nova->AddRoutes(api_router);
-        gateway->Attach(api_router, router);
+        api_gateway->Attach(api_router, router);
         api_server = std::make_unique<http::Server>(executor, api_router);
         auto port = api_server->Listen(config.listen_address, api.port);
         if (!port.ok()) return MakeError(port.error().code, "API listener: " + port.error().message);
@@ -189,7 +205,7 @@ struct Agent::Impl {
             {"cloudlet",
              {{"auth_url", cloudlet.auth_url},
               {"embedded", embedded != nullptr},
-              {"build_watch_lists", cloudlets ? cloudlets->WatchLists() : 0}}},
+              {"build_watch_lists", builds ? builds->Lists() : 0}}},
             {"state", store ? store->Describe() : ""},
             {"mapping",
              {{"mode", config.mapping.mode == MappingMode::kStatic ? "static" : "dynamic"},
@@ -201,12 +217,12 @@ struct Agent::Impl {
     }
 
     json ApiStatus() {
-        if (!gateway) return json(nullptr);
+        if (!api_gateway) return json(nullptr);
         const auto& n = nova->GetStats();
         return json{{"url", api_url},
-                    {"requests_served", gateway->Served()},
-                    {"requests_forwarded", gateway->Forwarded()},
-                    {"requests_refused", gateway->Refused()},
+                    {"requests_served", api_gateway->Served()},
+                    {"requests_forwarded", api_gateway->Forwarded()},
+                    {"requests_refused", api_gateway->Refused()},
                     {"servers_created", n.creates},
                     {"builds", n.builds},
                     {"build_failures", n.build_failures},
@@ -261,7 +277,15 @@ Result<Ok> Agent::Start() {
     i.mapping = std::make_unique<overlay::HomeMapping>(std::move(table), i.config.mapping.mode == MappingMode::kStatic
                                                                              ? overlay::StaticRule::kAlways
                                                                              : overlay::StaticRule::kWhileMember);
-    i.cloudlets = std::make_unique<AgentCloudlets>(i.config.id, *i.cloudlet_client, i.peers, *i.sampler, i.ledger);
+    i.builds = std::make_unique<gateway::BuildWatch>(i.config.id, *i.cloudlet_client, i.ledger);
+    i.loads = std::make_unique<gateway::LoadService>(i.config.id, *i.cloudlet_client, i.ledger);
+    i.relay = std::make_unique<gateway::CloudletRelay>(*i.cloudlet_client, *i.loads, *i.builds);
+    i.cloudlets = std::make_unique<gateway::ShoalCloudlets>(
+        i.config.id, i.peers,
+        [sampler = i.sampler.get()]() -> const std::vector<overlay::PeerDescriptor>& {
+            return sampler->Members().Members();
+        },
+        *i.relay, *i.loads, *i.builds, std::random_device{}());
     i.AddRoutes();
     if (i.config.api) {
         if (auto api = i.StartApi(); !api.ok()) return api.error();

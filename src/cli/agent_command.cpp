@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "a2a/peer_client.hpp"
+#include "a2a/routes.hpp"
 #include "agent/agent.hpp"
 #include "common/log.hpp"
 #include "emulator/cloudlet.hpp"
@@ -62,10 +63,19 @@ struct StatusOptions {
     bool all = false;
 };
 
+asio::awaitable<Result<json>> StatusOf(a2a::Peers& peers, std::string address) {
+    auto request = a2a::ToRequest(a2a::StatusQuery{});
+    auto answer = co_await a2a::Ask(peers, address, std::move(request), std::chrono::seconds(5));
+    if (!answer.ok()) co_return answer.error();
+    auto status = a2a::FromResponse<a2a::StatusAnswer>(*answer);
+    if (!status.ok()) co_return status.error();
+    co_return std::move(status->document);
+}
+
 asio::awaitable<int> FetchStatus(http::Client& http, const agent::AgentConfig& config, const StatusOptions& o) {
     a2a::PeerClient peers(http, config.secret, "status-cli");
     const std::string first = o.agent.empty() ? config.listen_address + ":" + std::to_string(config.a2a_port) : o.agent;
-    auto status = co_await peers.Call(first, http::Method::kGet, "/a2a/v1/status", json(), std::chrono::seconds(5));
+    auto status = co_await StatusOf(peers, first);
     if (!status.ok()) {
         std::cerr << "shoal status: " << first << ": " << status.error().message << "\n";
         co_return 1;
@@ -79,7 +89,7 @@ asio::awaitable<int> FetchStatus(http::Client& http, const agent::AgentConfig& c
     int failures = 0;
     for (const auto& member : (*status)["overlay"]["members"]) {
         const std::string address = member.value("address", "");
-        auto s = co_await peers.Call(address, http::Method::kGet, "/a2a/v1/status", json(), std::chrono::seconds(5));
+        auto s = co_await StatusOf(peers, address);
         if (s.ok()) {
             all.push_back(*s);
         } else {

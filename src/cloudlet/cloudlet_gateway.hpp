@@ -69,7 +69,7 @@ struct BuildProgress {
 // id of the agent that stands beside it, and is reached through that agent only (its own
 // cloudlet directly, the others over signed A2A). Calls act as the tenant's principal in that
 // cloudlet (service-account mode: the shadow project and user, created on first use).
-// The agent's implementation is agent::AgentCloudlets; tests use testing::FakeCloudletGateway.
+// The agent's implementation is gateway::ShoalCloudlets; tests use testing::FakeCloudletGateway.
 class CloudletGateway {
 public:
     virtual ~CloudletGateway() = default;

@@ -24,7 +24,7 @@ struct Caller {
 };
 
 Caller CallerFromToken(const TokenInfo& token, std::string api_base);
-// The JSON form that crosses the signed A2A port (ApiGateway's /a2a/v1/api), and back.
+// The JSON form that crosses the signed A2A port (/a2a/v1/api, a2a::ApiForwardCall), and back.
 std::string EncodeCaller(const Caller& caller);
 Result<Caller> DecodeCaller(std::string_view encoded);
 // The caller the API gateway attached to the request (http::RequestContext, never a header);

@@ -14,6 +14,7 @@
 #include <set>
 
 #include "a2a/request_signer.hpp"
+#include "a2a/routes.hpp"
 #include "agent/agent.hpp"
 #include "overlay/node/peer_sampler.hpp"
 #include "agent_test_support.hpp"
@@ -606,7 +607,12 @@ TEST_F(TenantIsolationTest, EveryA2aRouteRefusesBadSignaturesWith401AndCountsThe
         EXPECT_NE(send(once), 401) << what << " signed with the previous secret, during a rotation";
         EXPECT_EQ(send(once), 401) << what << " replayed";
     }
-    EXPECT_GE(routes, 8u);
+    // The port serves the route table, no more and no less (a2a/routes.hpp).
+    std::set<std::pair<M, std::string>> served(agent.A2aRouter().Routes().begin(), agent.A2aRouter().Routes().end());
+    std::set<std::pair<M, std::string>> table;
+    for (const auto& route : a2a::kRoutes) table.emplace(route.method, std::string(route.path));
+    EXPECT_EQ(served, table);
+    EXPECT_EQ(routes, a2a::kRoutes.size());
     EXPECT_EQ(v.Refused(Rejection::kUnsigned) - before[0], routes);
     EXPECT_EQ(v.Refused(Rejection::kForged) - before[1], 2 * routes);
     EXPECT_EQ(v.Refused(Rejection::kStale) - before[2], routes);

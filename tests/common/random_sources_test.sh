@@ -25,5 +25,5 @@ check "no pseudo-random engine but shoal::Rng's" 'mt19937|minstd_rand|ranlux|def
   ./common/rng.hpp ./emulator/nova/fake_compute.cpp
 # std::random_device only seeds a protocol's Rng (placement, the overlay): never a secret.
 check "std::random_device only as the seed of a protocol's Rng" 'random_device' \
-  './compute/nova_proxy.cpp:' './agent/agent_cloudlets.cpp:' './agent/agent.cpp:'
+  './compute/nova_proxy.cpp:' './agent/agent.cpp:'
 exit $status

@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "a2a/routes.hpp"
 #include "common/spawn.hpp"
 #include "overlay/wire.hpp"
 
@@ -13,8 +14,6 @@ namespace {
 
 using nlohmann::json;
 namespace asio = boost::asio;
-
-constexpr std::string_view kOverlayPath = "/a2a/v1/overlay";
 
 std::vector<PeerDescriptor> SeedPeers(const std::vector<std::string>& addresses) {
     std::vector<PeerDescriptor> seeds;
@@ -84,8 +83,8 @@ asio::awaitable<void> PeerSampler::Exchange(OverlayNode::Outgoing outgoing) {
     const std::uint64_t exchange = outgoing.exchange;
     const std::string to = outgoing.to.address;
     json body = ToJson(outgoing.message);
-    auto answer = co_await peers_.Call(to, http::Method::kPost, std::string(kOverlayPath), std::move(body),
-                                       options_.request_timeout);
+    auto answer = co_await peers_.Call(to, a2a::kOverlayRoute.method, std::string(a2a::kOverlayRoute.path),
+                                       std::move(body), options_.request_timeout);
     if (!*alive) co_return;
     OverlayNode::Outbox out;
     if (!answer.ok()) {

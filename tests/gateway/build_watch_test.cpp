@@ -1,16 +1,18 @@
-// The build watch of the agent beside a cloudlet: homes long-poll GET /a2a/v1/builds/{id}, the
-// agent lists its cloudlet once per period for all of them.
+// The build watch (gateway::BuildWatch) of the agent beside a cloudlet: homes long-poll
+// GET /a2a/v1/builds/{id}, the agent lists its cloudlet once per period for all of them. Through
+// a whole agent and its embedded cloudlet, over signed A2A.
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
 
 #include "a2a/peer_client.hpp"
+#include "a2a/routes.hpp"
 #include "agent/agent.hpp"
 #include "agent_test_support.hpp"
 #include "emulator/core/cloudlet_config.hpp"
 #include "http/client.hpp"
 
-namespace shoal::agent {
+namespace shoal::gateway {
 namespace {
 
 using nlohmann::json;
@@ -28,7 +30,7 @@ protected:
         cloudlet.hypervisors.spawn_failure_rate = spawn_failure_rate;
         cloudlet.quota = {-1, -1, -1};
         config.embedded_cloudlet = cloudlet;
-        agent_ = std::make_unique<Agent>(io_.get_executor(), config);
+        agent_ = std::make_unique<agent::Agent>(io_.get_executor(), config);
         ASSERT_TRUE(agent_->Start().ok());
     }
     void TearDown() override {
@@ -43,8 +45,8 @@ protected:
                                 const std::string& content_type = "application/json") {
         http::Request req;
         req.method = http::Method::kPost;
-        req.SetTarget("/a2a/v1/cloudlet?tenant=t1&service=" + service + "&method=" + method +
-                      "&path=" + http::UrlEncode(path) + extra_query);
+        req.SetTarget(std::string(a2a::kCloudletRelayRoute.path) + "?tenant=t1&service=" + service +
+                      "&method=" + method + "&path=" + http::UrlEncode(path) + extra_query);
         req.body = std::move(body);
         req.headers.Set("Content-Type", content_type);
         auto r = shoal::testing::Run(io_, peers_.Send(agent_->Address(), std::move(req), std::chrono::seconds(20)));
@@ -83,7 +85,7 @@ protected:
     boost::asio::io_context io_;
     http::Client http_{io_.get_executor()};
     a2a::PeerClient peers_{http_, kClusterSecret, "test"};
-    std::unique_ptr<Agent> agent_;
+    std::unique_ptr<agent::Agent> agent_;
 };
 
 TEST_F(BuildWatchTest, ManyWaitingHomesShareOneListPerPeriodAndLearnEachBuildsEnd) {
@@ -145,4 +147,4 @@ TEST_F(BuildWatchTest, AWaitEndsWithBuildWhenTheBuildOutlastsIt) {
 }
 
 }  // namespace
-}  // namespace shoal::agent
+}  // namespace shoal::gateway

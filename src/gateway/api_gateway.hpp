@@ -11,21 +11,19 @@
 #include "identity/token_cache.hpp"
 #include "overlay/peer.hpp"
 
-namespace shoal::agent {
+namespace shoal::gateway {
 
-// The front door of the OpenStack APIs on every agent (paper IV-D). For a Nova or Glance request
-// it checks the token (identity::TokenCache), learns the tenant, and routes the request to the
-// tenant's home agent, which serves it: here when this agent is the home, else forwarded once
-// over signed A2A, caller and all:
-//
-//   POST /a2a/v1/api?method=GET&target=<the original path and query>&caller=<identity::Caller JSON>
-//
+// Home routing: the front door of the OpenStack APIs on every agent (paper IV-D). For a Nova or
+// Glance request it checks the token (identity::TokenCache), learns the tenant, and routes the
+// request to the tenant's home agent, which serves it: here when this agent is the home, else
+// forwarded once over signed A2A, caller and all (POST /a2a/v1/api, a2a::ApiForwardCall).
 // The home runs the same API router with the caller attached to the request's context (in
 // process, never as a header); the answer comes back unchanged. Every X-Shoal-* header a client
 // sends on the API port is dropped.
 // /identity, the version documents and the signed image-data URLs pass without a token.
 class ApiGateway {
 public:
+    // The tenant's home agent as this agent sees it (agent::Agent::HomeOf).
     using HomeOf = std::function<overlay::PeerDescriptor(const std::string& tenant)>;
 
     ApiGateway(std::string self_id,
@@ -59,4 +57,4 @@ private:
     std::uint64_t refused_ = 0;
 };
 
-}  // namespace shoal::agent
+}  // namespace shoal::gateway

@@ -1,7 +1,7 @@
 // The API gateway's user flows in process: two agents' gateways joined by the fake A2A network
 // (tests/support/fake_peers.hpp), tokens from the fake validator, and at the home either a probe
 // handler that shows what the home saw or the real Nova proxy over the fake cloudlet gateway.
-#include "agent/api_gateway.hpp"
+#include "gateway/api_gateway.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 
+#include "a2a/routes.hpp"
 #include "async_test.hpp"
 #include "compute/nova_proxy.hpp"
 #include "fake_cloudlet_gateway.hpp"
@@ -18,7 +19,7 @@
 #include "identity/caller.hpp"
 #include "state/memory_kv_store.hpp"
 
-namespace shoal::agent {
+namespace shoal::gateway {
 namespace {
 
 using nlohmann::json;
@@ -173,7 +174,8 @@ TEST_F(ApiGatewayTest, TheForwardingRouteRefusesACallWithoutMethodTargetOrCaller
          std::vector<std::string>{"", "?method=GET&target=/compute/v2.1/servers/s1", "?method=GET&caller=%7B%7D",
                                   "?target=/x&caller=" + http::UrlEncode(identity::EncodeCaller({}))}) {
         auto r = shoal::testing::Run(
-            io_, a_.peers.Call("agent-b:9000", M::kPost, "/a2a/v1/api" + query, nullptr, std::chrono::seconds(1)));
+            io_, a_.peers.Call("agent-b:9000", M::kPost, std::string(a2a::kApiForwardRoute.path) + query, nullptr,
+                               std::chrono::seconds(1)));
         ASSERT_FALSE(r.ok()) << query;
         EXPECT_EQ(r.error().code, ErrorCode::kBadRequest) << query << ": " << r.error().message;
     }
@@ -241,4 +243,4 @@ TEST(ApiGatewayFlowTest, AServerCreatedThroughAnotherAgentIsBuiltByTheHomeAndRea
 }
 
 }  // namespace
-}  // namespace shoal::agent
+}  // namespace shoal::gateway

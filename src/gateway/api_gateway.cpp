@@ -1,4 +1,4 @@
-#include "agent/api_gateway.hpp"
+#include "gateway/api_gateway.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -6,11 +6,12 @@
 
 #include <vector>
 
+#include "a2a/routes.hpp"
 #include "http/errors.hpp"
 #include "identity/caller.hpp"
 #include "image/glance_proxy.hpp"
 
-namespace shoal::agent {
+namespace shoal::gateway {
 namespace {
 
 namespace asio = boost::asio;
@@ -32,9 +33,6 @@ bool IsPublic(std::string_view path) {
            path == "/";
 }
 
-// Headers of the user's request that the home's handlers read.
-constexpr const char* kForwardedHeaders[] = {"Content-Type", "Accept", "OpenStack-API-Version",
-                                             "X-OpenStack-Nova-API-Version", "Host"};
 // Headers of the answer that go back to the user.
 constexpr const char* kAnswerHeaders[] = {
     "Content-Type", "Location",    "OpenStack-API-Version",         "X-OpenStack-Nova-API-Version",
@@ -60,7 +58,7 @@ void ApiGateway::Attach(http::Router& api_router, http::Router& a2a_router) {
     http::RouteOptions big;
     big.max_body_bytes = kMaxForwardedBody;
     a2a_router.Add(
-        http::Method::kPost, "/a2a/v1/api",
+        a2a::kApiForwardRoute.method, a2a::kApiForwardRoute.path,
         [this](http::Request& req) -> asio::awaitable<Result<http::Response>> { return FromPeer(req); }, big);
 }
 
@@ -109,15 +107,13 @@ asio::awaitable<Result<http::Response>> ApiGateway::Admit(http::Request& req, co
         co_return MakeError(ErrorCode::kUnavailable, "The home agent of project " + caller.tenant + " is unavailable.");
 
     ++forwarded_;
-    http::QueryParams q = {{"method", std::string(http::MethodName(req.method))},
-                           {"target", req.target},
-                           {"caller", identity::EncodeCaller(caller)}};
-    http::Request f;
-    f.method = http::Method::kPost;
-    f.SetTarget("/a2a/v1/api?" + http::EncodeQuery(q));
-    for (const char* h : kForwardedHeaders)
-        if (auto v = req.headers.Get(h)) f.headers.Set(h, std::string(*v));
-    f.body = std::move(req.body);
+    a2a::ApiForwardCall call;
+    call.method = req.method;
+    call.target = req.target;
+    call.caller = caller;
+    call.headers = req.headers;
+    call.body = std::move(req.body);
+    auto f = a2a::ToRequest(std::move(call));
     auto answer = co_await peers_.Send(home.address, std::move(f), std::chrono::minutes(10));
     if (!answer.ok())
         co_return MakeError(ErrorCode::kUnavailable, "The home agent " + home.id.str() + " of project " +
@@ -132,23 +128,18 @@ asio::awaitable<Result<http::Response>> ApiGateway::Admit(http::Request& req, co
 }
 
 asio::awaitable<Result<http::Response>> ApiGateway::FromPeer(http::Request& req) {
-    auto method = http::ParseMethod(req.Query("method").value_or(""));
-    auto target = req.Query("target");
-    auto caller = req.Query("caller");
-    if (method == http::Method::kUnknown || !target || !caller)
-        co_return MakeError(ErrorCode::kBadRequest, "api call needs method, target and caller");
-    auto who = identity::DecodeCaller(*caller);
-    if (!who.ok()) co_return who.error();
+    std::string request_id = req.request_id;
+    auto call = a2a::FromRequest<a2a::ApiForwardCall>(std::move(req));
+    if (!call.ok()) co_return call.error();
     http::Request inner;
-    inner.method = method;
-    if (!inner.SetTarget(std::string(*target))) co_return MakeError(ErrorCode::kBadRequest, "malformed target");
-    for (const char* h : kForwardedHeaders)
-        if (auto v = req.headers.Get(h)) inner.headers.Set(h, std::string(*v));
-    inner.context.Set(std::move(who).value());
-    inner.body = std::move(req.body);
-    inner.request_id = req.request_id;
+    inner.method = call->method;
+    if (!inner.SetTarget(std::move(call->target))) co_return MakeError(ErrorCode::kBadRequest, "malformed target");
+    inner.headers = std::move(call->headers);
+    inner.context.Set(std::move(call->caller));
+    inner.body = std::move(call->body);
+    inner.request_id = std::move(request_id);
     ++served_;
     co_return co_await api_router_->Dispatch(inner);
 }
 
-}  // namespace shoal::agent
+}  // namespace shoal::gateway
