@@ -25,7 +25,7 @@ void SpawnDetached(const Executor& executor,
                    std::function<void()> on_failure = {}) {
     boost::asio::co_spawn(
         executor, std::move(task),
-        [what = std::move(what), on_failure = std::move(on_failure)](std::exception_ptr e, auto&&...) {
+        [what = std::move(what), on_failure = std::move(on_failure)](const std::exception_ptr& e, auto&&...) {
             if (!e) return;
             if (on_failure) on_failure();
             LogCoroutineFailure(what, e);

@@ -24,7 +24,7 @@ std::vector<PeerDescriptor> SeedPeers(const std::vector<std::string>& addresses)
 
 }  // namespace
 
-PeerSampler::PeerSampler(asio::any_io_executor executor,
+PeerSampler::PeerSampler(const asio::any_io_executor& executor,
                          a2a::Peers& peers,
                          PeerDescriptor self,
                          std::uint64_t incarnation,

@@ -33,7 +33,7 @@ struct PeerSamplerOptions {
 class PeerSampler {
 public:
     // `seeds`: introducers' A2A addresses ("host:port"); ours is dropped.
-    PeerSampler(boost::asio::any_io_executor executor,
+    PeerSampler(const boost::asio::any_io_executor& executor,
                 a2a::Peers& peers,
                 PeerDescriptor self,
                 std::uint64_t incarnation,
