@@ -285,7 +285,7 @@ Result<Ok> Agent::Start() {
         [sampler = i.sampler.get()]() -> const std::vector<overlay::PeerDescriptor>& {
             return sampler->Members().Members();
         },
-        *i.relay, *i.loads, *i.builds, std::random_device{}());
+        *i.relay, *i.loads, *i.builds, SecureRandomSeed());
     i.AddRoutes();
     if (i.config.api) {
         if (auto api = i.StartApi(); !api.ok()) return api.error();
