@@ -106,7 +106,7 @@ Result<T> Decode(const json& j, std::string_view what) {
 
 // --- /a2a/v1/overlay -------------------------------------------------------------------------
 
-http::Request ToRequest(OverlayMessage call) {
+http::Request ToRequest(const OverlayMessage& call) {
     auto r = Start(kOverlayRoute, std::string(kOverlayRoute.path));
     r.body = http::DumpJson(call.message);
     r.headers.Set("Content-Type", "application/json");
@@ -145,7 +145,7 @@ Result<StatusAnswer> FromResponse<StatusAnswer>(const http::Response& response) 
 
 // --- /a2a/v1/tenants/{tenant}/home -----------------------------------------------------------
 
-http::Request ToRequest(TenantHomeQuery call) {
+http::Request ToRequest(const TenantHomeQuery& call) {
     return Start(kTenantHomeRoute, PathWith(kTenantHomeRoute, call.tenant));
 }
 
@@ -256,7 +256,7 @@ Result<CloudletRelayCall> FromRequest<CloudletRelayCall>(http::Request&& request
 
 // --- /a2a/v1/builds/{id} ---------------------------------------------------------------------
 
-http::Request ToRequest(BuildWatchQuery call) {
+http::Request ToRequest(const BuildWatchQuery& call) {
     return Start(kBuildWatchRoute,
                  PathWith(kBuildWatchRoute, call.cloudlet_server_id) + "?wait_ms=" + std::to_string(call.wait.count()));
 }

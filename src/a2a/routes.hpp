@@ -55,7 +55,7 @@ Result<Answer> FromResponse(const http::Response& response);
 struct OverlayMessage {
     nlohmann::json message;
 };
-http::Request ToRequest(OverlayMessage call);
+http::Request ToRequest(const OverlayMessage& call);
 template <>
 Result<OverlayMessage> FromRequest<OverlayMessage>(http::Request&& request);
 
@@ -84,7 +84,7 @@ struct TenantHomeAnswer {
     std::string tenant;
     Home home;
 };
-http::Request ToRequest(TenantHomeQuery call);
+http::Request ToRequest(const TenantHomeQuery& call);
 template <>
 Result<TenantHomeQuery> FromRequest<TenantHomeQuery>(http::Request&& request);
 http::Response ToResponse(const TenantHomeAnswer& answer);
@@ -129,7 +129,7 @@ struct BuildWatchQuery {
     std::chrono::milliseconds wait{0};
 };
 inline constexpr std::chrono::milliseconds kMaxBuildWait{30'000};  // longer waits are cut to it
-http::Request ToRequest(BuildWatchQuery call);
+http::Request ToRequest(const BuildWatchQuery& call);
 template <>
 Result<BuildWatchQuery> FromRequest<BuildWatchQuery>(http::Request&& request);
 http::Response ToResponse(const cloudlet::BuildProgress& answer);

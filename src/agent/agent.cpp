@@ -55,7 +55,7 @@ overlay::node::PeerSamplerOptions SamplerOptions(const OverlayOptions& o) {
 }  // namespace
 
 struct Agent::Impl {
-    Impl(asio::any_io_executor ex, AgentConfig c)
+    Impl(const asio::any_io_executor& ex, AgentConfig c)
         : executor(ex),
           config(std::move(c)),
           http(ex, A2aClientOptions(config.overlay)),
@@ -217,7 +217,7 @@ struct Agent::Impl {
     }
 
     json ApiStatus() {
-        if (!api_gateway) return json(nullptr);
+        if (!api_gateway) return {};  // null
         const auto& n = nova->GetStats();
         return json{{"url", api_url},
                     {"requests_served", api_gateway->Served()},
@@ -234,7 +234,7 @@ struct Agent::Impl {
     }
 };
 
-Agent::Agent(asio::any_io_executor executor, AgentConfig config)
+Agent::Agent(const asio::any_io_executor& executor, AgentConfig config)
     : impl_(std::make_unique<Impl>(executor, std::move(config))) {}
 
 Agent::~Agent() = default;

@@ -39,7 +39,7 @@ using overlay::node::PeerSampler;
 // thread-safe: everything runs on the executor it is given.
 class Agent {
 public:
-    Agent(boost::asio::any_io_executor executor, AgentConfig config);
+    Agent(const boost::asio::any_io_executor& executor, AgentConfig config);
     ~Agent();
     Agent(const Agent&) = delete;
     Agent& operator=(const Agent&) = delete;

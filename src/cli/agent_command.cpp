@@ -51,7 +51,7 @@ int RunAgent(const AgentOptions& o) {
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {
         if (ec) return;
         spdlog::info("agent {}: signal {}, stopping", a.Id(), sig);
-        asio::co_spawn(io, a.Stop(), [&io](std::exception_ptr) { io.stop(); });
+        asio::co_spawn(io, a.Stop(), [&io](const std::exception_ptr&) { io.stop(); });
     });
     io.run();
     return 0;
@@ -127,7 +127,7 @@ void AddAgentCommand(CLI::App& app) {
         ->required()
         ->check(CLI::ExistingFile);
     cmd->add_option("--log-level", o->log_level, "trace, debug, info, warn, error")->capture_default_str();
-    cmd->callback([o] { std::exit(RunAgent(*o)); });
+    cmd->callback([o] { std::exit(RunAgent(*o)); });  // NOLINT(concurrency-mt-unsafe): one thread, at the end
 }
 
 void AddStatusCommand(CLI::App& app) {
@@ -140,7 +140,7 @@ void AddStatusCommand(CLI::App& app) {
         ->check(CLI::ExistingFile);
     cmd->add_option("--agent", o->agent, "host:port of the agent to ask (default: the config's own listener)");
     cmd->add_flag("--all", o->all, "Ask every member the agent knows of; print a JSON array");
-    cmd->callback([o] { std::exit(RunStatus(*o)); });
+    cmd->callback([o] { std::exit(RunStatus(*o)); });  // NOLINT(concurrency-mt-unsafe): one thread, at the end
 }
 
 }  // namespace shoal::cli

@@ -28,9 +28,9 @@ namespace shoal::cloudlet {
 class As {
 public:
     enum class Kind { kAdmin, kTenant, kAnonymous };
-    static As Admin() { return As(Kind::kAdmin, {}); }
-    static As Tenant(std::string tenant_id) { return As(Kind::kTenant, std::move(tenant_id)); }
-    static As Anonymous() { return As(Kind::kAnonymous, {}); }
+    static As Admin() { return {Kind::kAdmin, {}}; }
+    static As Tenant(std::string tenant_id) { return {Kind::kTenant, std::move(tenant_id)}; }
+    static As Anonymous() { return {Kind::kAnonymous, {}}; }
 
     Kind kind() const { return kind_; }
     const std::string& tenant_id() const { return tenant_id_; }
@@ -42,7 +42,7 @@ private:
 };
 
 struct CallOptions {
-    CallOptions() {}  // not an aggregate (see As)
+    CallOptions() {}  // NOLINT(modernize-use-equals-default): user-provided, so never an aggregate (see As)
     // "2.1" (compute), "1.22" (placement): sent as "OpenStack-API-Version: <type> <v>", and
     // for compute also as X-OpenStack-Nova-API-Version (Nova before 2.27 reads only that).
     std::string microversion;

@@ -75,6 +75,7 @@ std::chrono::steady_clock::duration RefreshAfter(std::chrono::steady_clock::dura
                                                  std::chrono::seconds margin);
 
 struct SessionOptions {
+    // NOLINTNEXTLINE(modernize-use-equals-default): user-provided, so never an aggregate
     SessionOptions() {}  // not an aggregate: passed by value to coroutines (docs/architecture.md)
     std::string interface = "public";
     std::chrono::seconds refresh_margin{300};

@@ -52,8 +52,8 @@ public:
 
 private:
     struct Flight {
-        explicit Flight(boost::asio::any_io_executor ex)
-            : done(std::move(ex), boost::asio::steady_timer::time_point::max()) {}
+        explicit Flight(const boost::asio::any_io_executor& ex)
+            : done(ex, boost::asio::steady_timer::time_point::max()) {}
         boost::asio::steady_timer done;  // never expires; cancel() wakes the waiters
         std::optional<T> result;
     };

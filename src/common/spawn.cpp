@@ -4,7 +4,7 @@
 
 namespace shoal {
 
-void LogCoroutineFailure(std::string_view what, std::exception_ptr e) {
+void LogCoroutineFailure(std::string_view what, const std::exception_ptr& e) {
     if (!e) return;
     try {
         std::rethrow_exception(e);

@@ -13,7 +13,7 @@ namespace shoal {
 
 // Logs at error level, as "<what>: <exception message>", the exception that ended a coroutine
 // nobody awaits. Nothing for a null `e`.
-void LogCoroutineFailure(std::string_view what, std::exception_ptr e);
+void LogCoroutineFailure(std::string_view what, const std::exception_ptr& e);
 
 // Starts `task` on `executor` without waiting for it. With asio::detached an exception that
 // escapes the coroutine would vanish without a trace; here it is logged as above, after

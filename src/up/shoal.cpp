@@ -24,7 +24,6 @@
 #include <string_view>
 
 #include "agent/agent.hpp"
-#include "overlay/node/peer_sampler.hpp"
 #include "common/log.hpp"
 #include "common/secure_random.hpp"
 #include "common/spawn.hpp"
@@ -33,6 +32,7 @@
 #include "http/client.hpp"
 #include "http/message.hpp"
 #include "identity/keystone_admin.hpp"
+#include "overlay/node/peer_sampler.hpp"
 
 namespace shoal::up {
 namespace {
@@ -99,7 +99,7 @@ Result<Ok> WriteFile(const fs::path& path, const std::string& content) {
 }  // namespace
 
 struct Shoal::Impl {
-    Impl(asio::any_io_executor ex, UpOptions o) : executor(ex), options(std::move(o)), http(ex), timer(ex) {}
+    Impl(const asio::any_io_executor& ex, UpOptions o) : executor(ex), options(std::move(o)), http(ex), timer(ex) {}
 
     ~Impl() {
         agents.clear();
@@ -364,7 +364,7 @@ struct Shoal::Impl {
     }
 };
 
-Shoal::Shoal(asio::any_io_executor executor, UpOptions options)
+Shoal::Shoal(const asio::any_io_executor& executor, UpOptions options)
     : impl_(std::make_unique<Impl>(executor, std::move(options))) {}
 
 Shoal::~Shoal() = default;
@@ -390,6 +390,7 @@ asio::awaitable<void> Shoal::Stop() {
         co_await wait.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
     // The last agents first: agent 1 is everyone's seed.
+    // NOLINTNEXTLINE(modernize-loop-convert): clang 14 cannot compile libstdc++ 12's reverse_view
     for (auto it = i.agents.rbegin(); it != i.agents.rend(); ++it) co_await (*it)->Stop();
     if (i.idp) co_await i.idp->Stop();
 }

@@ -49,7 +49,7 @@ public:
         std::string admin_user, admin_password, admin_project;
     };
 
-    Shoal(boost::asio::any_io_executor executor, UpOptions options);
+    Shoal(const boost::asio::any_io_executor& executor, UpOptions options);
     ~Shoal();
     Shoal(const Shoal&) = delete;
     Shoal& operator=(const Shoal&) = delete;

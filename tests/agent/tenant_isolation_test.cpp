@@ -16,7 +16,6 @@
 #include "a2a/request_signer.hpp"
 #include "a2a/routes.hpp"
 #include "agent/agent.hpp"
-#include "overlay/node/peer_sampler.hpp"
 #include "agent_test_support.hpp"
 #include "common/time_format.hpp"
 #include "emulator/cloudlet.hpp"
@@ -24,6 +23,7 @@
 #include "http/router.hpp"
 #include "identity/caller.hpp"
 #include "identity/keystone_admin.hpp"
+#include "overlay/node/peer_sampler.hpp"
 
 namespace shoal::agent {
 namespace {
@@ -346,7 +346,7 @@ void TenantIsolationTest::MakeOwnersResources(Env& e) {
         auto made = e.Api(0, M::kPost, "/image/v2/images",
                           json{{"name", name}, {"disk_format", "raw"}, {"container_format", "bare"}}.dump(), alice);
         if (made.status != 201) throw std::runtime_error("image create: " + made.body);
-        const std::string id = (*made.JsonBody())["id"];
+        std::string id = (*made.JsonBody())["id"];
         if (upload) {
             auto put = e.Api(0, M::kPut, "/image/v2/images/" + id + "/file", "alpha's image data", alice,
                              "application/octet-stream");
@@ -369,7 +369,7 @@ void TenantIsolationTest::MakeOwnersResources(Env& e) {
              {{"name", name}, {"imageRef", e.ids["{image}"]}, {"flavorRef", e.ids["{flavor}"]}, {"networks", "none"}}}};
         auto made = e.Api(0, M::kPost, "/compute/v2.1/servers", body.dump(), mv);
         if (made.status != 202) throw std::runtime_error("server create: " + made.body);
-        const std::string id = (*made.JsonBody())["server"]["id"];
+        std::string id = (*made.JsonBody())["server"]["id"];
         // ACTIVE, and recorded as placed at the home (actions answer 409 "building" until then,
         // though a show already says ACTIVE).
         if (!RunUntil(e.io, [&] {
@@ -572,8 +572,9 @@ TEST_F(TenantIsolationTest, EveryA2aRouteRefusesBadSignaturesWith401AndCountsThe
                                    v.Refused(Rejection::kStale), v.Refused(Rejection::kReplayed)};
     const auto now = [] { return std::chrono::system_clock::now(); };
     std::size_t routes = 0;
-    for (const auto& [method, pattern] : agent.A2aRouter().Routes()) {
+    for (const auto& [route_method, pattern] : agent.A2aRouter().Routes()) {
         ++routes;
+        const auto method = route_method;  // a copy: clang 14 cannot capture a structured binding
         const std::string target = Instantiate(pattern);
         auto request = [&] {
             http::Request r;

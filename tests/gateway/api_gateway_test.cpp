@@ -85,7 +85,7 @@ protected:
                         M method,
                         const std::string& target,
                         const std::string& token,
-                        std::map<std::string, std::string> headers = {},
+                        const std::map<std::string, std::string>& headers = {},
                         std::string body = {}) {
         auto req = shoal::testing::MakeRequest(method, target, std::move(body), token);
         for (const auto& [k, v] : headers) req.headers.Set(k, v);

@@ -40,14 +40,14 @@ protected:
     http::Response CloudletCall(const std::string& service,
                                 const std::string& method,
                                 const std::string& path,
-                                std::string body,
+                                const std::string& body,
                                 const std::string& extra_query = "",
                                 const std::string& content_type = "application/json") {
         http::Request req;
         req.method = http::Method::kPost;
         req.SetTarget(std::string(a2a::kCloudletRelayRoute.path) + "?tenant=t1&service=" + service +
                       "&method=" + method + "&path=" + http::UrlEncode(path) + extra_query);
-        req.body = std::move(body);
+        req.body = body;
         req.headers.Set("Content-Type", content_type);
         auto r = shoal::testing::Run(io_, peers_.Send(agent_->Address(), std::move(req), std::chrono::seconds(20)));
         EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
@@ -63,7 +63,7 @@ protected:
         json image = {{"name", "img"}, {"disk_format", "qcow2"}, {"container_format", "bare"}};
         auto created = CloudletCall("image", "POST", "/v2/images", image.dump());
         EXPECT_EQ(created.status, 201) << created.body;
-        const std::string id = (*created.JsonBody()).value("id", "");
+        std::string id = (*created.JsonBody()).value("id", "");
         auto put = CloudletCall("image", "PUT", "/v2/images/" + id + "/file", std::string(1024, 'x'), "",
                                 "application/octet-stream");
         EXPECT_EQ(put.status, 204) << put.body;
@@ -109,7 +109,7 @@ TEST_F(BuildWatchTest, ManyWaitingHomesShareOneListPerPeriodAndLearnEachBuildsEn
                 if (r.ok()) answers[i] = *r;
                 --pending;
             },
-            [](std::exception_ptr e) {
+            [](const std::exception_ptr& e) {
                 if (e) std::rethrow_exception(e);
             });
     }

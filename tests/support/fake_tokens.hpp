@@ -27,7 +27,7 @@ public:
         t.project_name = "name-of-" + project;
         t.project_domain_id = "default";
         t.roles = {"member"};
-        if (admin) t.roles.push_back("admin");
+        if (admin) t.roles.emplace_back("admin");
         t.is_admin = admin;
         t.expires_at = std::chrono::system_clock::now() + std::chrono::hours(1);
         return tokens_[token] = t;
