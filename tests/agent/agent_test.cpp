@@ -8,10 +8,10 @@
 #include "a2a/peer_client.hpp"
 #include "a2a/request_signer.hpp"
 #include "agent/agent.hpp"
-#include "overlay/node/peer_sampler.hpp"
 #include "agent_test_support.hpp"
 #include "emulator/core/cloudlet_config.hpp"
 #include "http/client.hpp"
+#include "overlay/node/peer_sampler.hpp"
 
 namespace shoal::agent {
 namespace {
