@@ -88,7 +88,7 @@ asio::awaitable<Result<cloudlet::BuildProgress>> ShoalCloudlets::AwaitBuild(std:
     a2a::BuildWatchQuery query;
     query.cloudlet_server_id = std::move(cloudlet_server_id);
     query.wait = wait;
-    auto request = a2a::ToRequest(std::move(query));
+    auto request = a2a::ToRequest(query);
     auto answer = co_await a2a::Ask(peers_, *address, std::move(request), wait + kPeerTimeout);
     if (!answer.ok()) co_return answer.error();
     co_return a2a::FromResponse<cloudlet::BuildProgress>(*answer);

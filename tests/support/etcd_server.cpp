@@ -103,7 +103,7 @@ void EtcdServer::Start() {
         std::string text = Log();
         if (died) pid_ = -1;
         Stop();
-        if (!died) throw std::runtime_error("etcd " + why + ":\n" + text);
+        if (!died) throw std::runtime_error(std::string("etcd ").append(why).append(":\n").append(text));
         std::fprintf(stderr, "etcd %s (attempt %d), retrying:\n%s\n", why.c_str(), attempt + 1, text.c_str());
     }
     throw std::runtime_error("etcd would not start");
@@ -148,7 +148,7 @@ bool EtcdServer::Healthy() const {
             char buf[1024];
             ssize_t n;
             while ((n = read(fd, buf, sizeof buf)) > 0) response.append(buf, static_cast<std::size_t>(n));
-            ok = response.find("\"health\":\"true\"") != std::string::npos;
+            ok = response.find(R"("health":"true")") != std::string::npos;
         }
     }
     close(fd);

@@ -261,7 +261,7 @@ boost::asio::awaitable<http::Response> FakeCloudletGateway::Glance(std::string c
         if (!body.is_object() || body.value("method", json::object()).value("name", "") != "web-download")
             co_return glance_error(400, "Import method not supported");
         const std::string uri = body["method"].value("uri", "");
-        const std::string id = seg[2];
+        const std::string& id = seg[2];
         image.body["status"] = "importing";
         image.body["os_glance_import_task"] = "task-of-" + id;  // Glance's import lock
         // Glance answers 202 and imports in the background; here the fetch runs first and the
