@@ -51,6 +51,10 @@ start_shoal() {
   local out=$1 log=$2
   shift 2
   SHOAL_LOG=$log
+  # Emptied here, not by the background redirect: that runs after the fork, so a previous run's
+  # `ready` in the same file could otherwise be read before the new process truncates it.
+  : >"$out"
+  : >"$log"
   "$SHOAL" "$@" >"$out" 2>"$log" &
   SHOAL_PID=$!
   local deadline=$((SECONDS + 180))
