@@ -1,9 +1,13 @@
 #include "agent/agent.hpp"
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 
 #include "a2a/authenticator.hpp"
 #include "a2a/peer_client.hpp"
@@ -11,6 +15,7 @@
 #include "a2a/routes.hpp"
 #include "cloudlet/cloudlet_client.hpp"
 #include "common/secure_random.hpp"
+#include "common/spawn.hpp"
 #include "common/time_format.hpp"
 #include "compute/nova_proxy.hpp"
 #include "emulator/cloudlet.hpp"
@@ -110,6 +115,33 @@ struct Agent::Impl {
     std::string api_url;
     std::string address;
     bool started = false;
+    std::shared_ptr<bool> alive = std::make_shared<bool>(true);  // expires with the agent
+    std::unique_ptr<asio::steady_timer> adopt_timer;
+
+    // Unfinished boots are resumed where their tenant's home is (docs/reliability.md): at once
+    // from a store of this agent's own, and over a shared store (etcd), for every tenant this
+    // agent is the home of, each time the member list changes (a take-over). NovaProxy::Resume
+    // leaves a boot that already runs here alone; one that runs at another agent too loses its
+    // next compare-and-set write there and stops.
+    asio::awaitable<void> AdoptBoots(std::weak_ptr<bool> token) {
+        if (config.state.backend != "etcd") {
+            co_await nova->Resume();
+            co_return;
+        }
+        std::set<std::string> seen;
+        while (!token.expired() && started) {
+            adopt_timer->expires_after(
+                std::max<std::chrono::milliseconds>(config.overlay.period * 3, std::chrono::milliseconds(1'000)));
+            boost::system::error_code ec;
+            co_await adopt_timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            if (token.expired() || !started) co_return;
+            std::set<std::string> members;
+            for (const auto& m : sampler->Members().Members()) members.insert(m.id.str());
+            if (members == seen) continue;
+            seen = std::move(members);
+            co_await nova->Resume([this](const std::string& tenant) { return HomeOf(tenant).id.str() == config.id; });
+        }
+    }
 
     // The rule itself is overlay::HomeMapping's; a static home that is not a member comes back
     // with no address, so that the gateway answers 503 instead of serving the map elsewhere.
@@ -292,6 +324,10 @@ Result<Ok> Agent::Start() {
     }
     i.sampler->Start();
     i.started = true;
+    if (i.nova) {
+        i.adopt_timer = std::make_unique<asio::steady_timer>(i.executor);
+        SpawnDetached(i.executor, i.AdoptBoots(i.alive), "agent " + i.config.id + ": resuming boots failed");
+    }
     spdlog::info("agent {}: A2A on {}, API on {}, cloudlet {}, state {}", i.config.id, i.address,
                  i.api_url.empty() ? "-" : i.api_url, i.cloudlet.auth_url, i.store->Describe());
     return Ok{};
@@ -301,6 +337,7 @@ asio::awaitable<void> Agent::Stop() {
     auto& i = *impl_;
     if (!i.started) co_return;
     i.started = false;
+    if (i.adopt_timer) i.adopt_timer->cancel();
     i.sampler->Stop();
     if (i.api_server) co_await i.api_server->Shutdown(std::chrono::milliseconds(2'000));
     co_await i.server->Shutdown(std::chrono::milliseconds(2'000));

@@ -79,10 +79,6 @@ private:
     boost::asio::awaitable<void> Setup(User& user);
     boost::asio::awaitable<void> Boot(User& user, int index, int repetition, ServerOutcome& out, std::string& id);
     boost::asio::awaitable<bool> Remove(User& user, std::string id);
-    // Until the census counts no more servers on the nodes than before the run (or the delete
-    // timeout passes): a real cloudlet may hold others' servers the whole time.
-    boost::asio::awaitable<void> WaitUntilNodesIdle();
-    int servers_before_ = 0;
 
     boost::asio::any_io_executor executor_;
     http::Client& http_;

@@ -2,11 +2,15 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdlib>
+#include <iostream>
+
 #include "cli/agent_command.hpp"
 #include "cli/bench_command.hpp"
 #include "cli/cloudlet_command.hpp"
 #include "cli/sim_command.hpp"
 #include "cli/up_command.hpp"
+#include "common/faults.hpp"
 
 namespace {
 
@@ -26,6 +30,13 @@ void RaiseFileLimit() {
 
 int main(int argc, char** argv) {
     RaiseFileLimit();
+    // Fault injection for the fault tests (tests/faults/, docs/reliability.md): armed only when set.
+    if (const char* spec = std::getenv("SHOAL_FAULTS"); spec != nullptr && *spec != '\0') {
+        if (auto armed = shoal::faults::Configure(spec); !armed.ok()) {
+            std::cerr << "SHOAL_FAULTS: " << armed.error().message << "\n";
+            return 2;
+        }
+    }
     CLI::App app{
         "shoal: many small OpenStack clouds acting as one, with no central component.\n"
         "Each subcommand has its own --help."};

@@ -1,13 +1,20 @@
 #include "compute/nova_proxy.hpp"
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <array>
 #include <set>
+#include <variant>
 
 #include "common/async_mutex.hpp"
+#include "common/faults.hpp"
 #include "common/ids.hpp"
 #include "common/secure_random.hpp"
 #include "common/spawn.hpp"
@@ -53,7 +60,7 @@ json& Extra(state::ResourceRecord& r) {
 NovaProxy::NovaProxy(asio::any_io_executor executor,
                      cloudlet::CloudletGateway& gateway,
                      state::TenantState& state,
-                     EnsureImage ensure_image,
+                     ImageCopier ensure_image,
                      NovaProxyOptions options)
     : executor_(std::move(executor)),
       gateway_(gateway),
@@ -268,13 +275,12 @@ asio::awaitable<Result<http::Response>> NovaProxy::Create(http::Request& req) {
                          {"user_id", who->user_id},
                          {"created", FormatIso8601(options_.clock->System())},
                          {"reservation_id", reservation_id},
-                         {"placement", "scheduling"}};
+                         {"boot", ToJson(BootState{})}};
         auto stored = co_await state_.CreateResource(rec);
         if (!stored.ok()) co_return stored.error();
         if (first_id.empty()) first_id = rec.id;
         ++stats_.creates;
-        SpawnDetached(executor_, Place(who->tenant, rec.id),
-                      "server " + rec.id + ": placement failed with an exception");
+        StartBoot(who->tenant, rec.id);
     }
     if (reservation) co_return http::Response::Json(202, json{{"reservation_id", reservation_id}});
     translate::MemoryIdMap map;
@@ -289,235 +295,491 @@ asio::awaitable<Result<http::Response>> NovaProxy::Create(http::Request& req) {
     co_return r;
 }
 
-asio::awaitable<void> NovaProxy::Place(std::string tenant, std::string id) {
+// ---- the boot shell: carries a BootFsm's actions out -----------------------------------------
+
+namespace {
+
+std::string_view ActionName(const BootAction& a) {
+    static constexpr std::array<std::string_view, std::variant_size_v<BootAction>> kNames{
+        "ask_loads", "hold", "ensure_image", "record", "send_create", "find_create", "release",
+        "watch",     "undo", "send_delete",  "wait",   "forget",      "done"};
+    return kNames[a.index()];
+}
+
+// The record's boot state; a record written before the boot state machine is read from its old
+// placement field.
+BootState BootOf(const state::ResourceRecord& r) {
+    if (r.extra.is_object() && r.extra.contains("boot"))
+        if (auto s = BootStateFromJson(r.extra["boot"]); s.ok()) return std::move(s).value();
+    BootState s;
+    const std::string old = r.extra.is_object() ? r.extra.value("placement", "") : "";
+    s.target = r.cloudlet;
+    s.cloudlet_id = r.cloudlet_id;
+    if (old == "placed" || r.status == "ACTIVE")
+        s.phase = BootPhase::kActive;
+    else if (old == "failed" || r.status == "ERROR")
+        s.phase = BootPhase::kError;
+    else if (!r.cloudlet_id.empty())
+        s.phase = BootPhase::kBuilding;
+    return s;
+}
+
+}  // namespace
+
+// One server's run through its boot: the record it last read or wrote, and the home's decision
+// turn while a decision is being made.
+struct NovaProxy::BootRun {
+    std::string tenant;
+    std::string id;
+    state::ResourceRecord rec;
+    std::optional<AsyncMutex::Held> turn;
+    std::uint64_t decision = 0;
+    bool decision_pending = false;  // no hold was made: the decision counts until the create lands
+    std::size_t failed_builds = 0;  // cloudlets in the recorded state's failed list
+};
+
+// What carrying one action out gave: the event that answers it, or the end of the run.
+struct NovaProxy::BootStep {
+    std::optional<BootEvent> event;
+    bool end = false;
+    bool interrupt = false;  // drop the rest of the batch (the user deleted the server meanwhile)
+};
+
+void NovaProxy::StartBoot(const std::string& tenant, const std::string& id) {
+    if (!running_.insert(tenant + "/" + id).second) return;  // its runner here will see the change
+    SpawnDetached(executor_, Boot(tenant, id), "server " + id + ": boot failed with an exception");
+}
+
+asio::awaitable<void> NovaProxy::Resume(std::function<bool(const std::string& tenant)> is_home) {
+    const std::weak_ptr<bool> alive = alive_;
+    auto tenants = co_await state_.ListTenants();
+    if (alive.expired()) co_return;
+    if (!tenants.ok()) {
+        spdlog::error("nova proxy: cannot list tenants to resume their boots: {}", tenants.error().message);
+        co_return;
+    }
+    std::size_t boots = 0;
+    std::size_t undos = 0;
+    for (const auto& tenant : *tenants) {
+        if (is_home && !is_home(tenant)) continue;
+        auto servers = co_await state_.ListResources(tenant, "server");
+        if (alive.expired()) co_return;
+        if (servers.ok())
+            for (const auto& s : *servers)
+                if (!BootOf(s).Finished() && running_.count(tenant + "/" + s.id) == 0) {
+                    StartBoot(tenant, s.id);
+                    ++boots;
+                }
+        auto ops = co_await state_.ListOperations(tenant);
+        if (alive.expired()) co_return;
+        if (ops.ok())
+            for (const auto& op : *ops)
+                if (op.kind == kUndoOperation && undoing_.insert(op.tenant + "/" + op.id).second) {
+                    SpawnDetached(executor_, RunUndo(op), "nova proxy: undo failed");
+                    ++undos;
+                }
+    }
+    if (boots + undos > 0) spdlog::info("nova proxy: resumed {} boots and {} undos", boots, undos);
+}
+
+asio::awaitable<void> NovaProxy::Pause(std::chrono::milliseconds d) {
+    if (d.count() <= 0) co_return;
+    asio::steady_timer timer(executor_, d);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+
+asio::awaitable<void> NovaProxy::Boot(std::string tenant, std::string id) {
+    const std::weak_ptr<bool> alive = alive_;
+    struct Leave {
+        Leave(NovaProxy* s, std::weak_ptr<bool> a, std::string k) : self(s), alive(std::move(a)), key(std::move(k)) {}
+        Leave(const Leave&) = delete;
+        Leave& operator=(const Leave&) = delete;
+        NovaProxy* self;
+        std::weak_ptr<bool> alive;
+        std::string key;
+        ~Leave() {
+            if (!alive.expired()) self->running_.erase(key);
+        }
+    } leave{this, alive, tenant + "/" + id};
     auto rec = co_await state_.GetResource(tenant, id);
-    if (!rec.ok()) co_return;
-    const json request = rec->extra["request"];
-    const int mv = rec->extra.value("microversion", 1);
-    const std::string image = rec->extra.value("image", "");
-    const std::string flavor_name = rec->extra.value("flavor", "");
-    scheduler::FlavorNeed need{flavor_name, rec->extra.value("flavor_ram_mb", std::int64_t{0})};
+    if (alive.expired() || !rec.ok() || rec->kind != "server") co_return;
+    BootRun run{tenant, id, std::move(rec).value(), std::nullopt, 0, false, 0};
+    run.failed_builds = BootOf(run.rec).failed.size();
+    scheduler::FlavorNeed need{run.rec.extra.value("flavor", ""),
+                               run.rec.extra.value("flavor_ram_mb", std::int64_t{0})};
     scheduler::RetryPolicy policy;
     policy.max_build_attempts = options_.max_build_attempts;
     policy.max_samplings = options_.max_build_attempts * 2 + 2;
-    scheduler::Plan plan(need, policy);
-    asio::steady_timer timer(executor_);
-
-    // Writes the record; false when the user deleted the server meanwhile.
-    auto save = [this](state::ResourceRecord& r) -> asio::awaitable<bool> {
-        r.updated_at = UnixMillis(options_.clock->System());
-        auto put = co_await state_.PutResource(r);
-        if (put.ok()) {
-            r.revision = put->revision;
-            co_return true;
+    BootTimings timings;
+    timings.build_timeout_ms = options_.build_timeout.count();
+    timings.retry_ms = options_.poll.count();
+    timings.delete_poll_ms = options_.poll.count();
+    timings.backoff_ms = options_.backoff.count();
+    BootFsm fsm(id, need, policy, timings, BootOf(run.rec), rng_);
+    auto batch = fsm.Start(UnixMillis(options_.clock->System()));
+    while (!batch.empty()) {
+        std::optional<BootEvent> answer;
+        bool end = false;
+        for (const auto& action : batch) {
+            // Named injection points around every step: boot.<action>.before / .after.
+            const std::string point = "boot." + std::string(ActionName(action));
+            co_await Pause(faults::Hit(point + ".before"));
+            if (alive.expired()) co_return;
+            auto step = co_await Carry(run, action);
+            if (alive.expired()) co_return;
+            co_await Pause(faults::Hit(point + ".after"));
+            if (alive.expired()) co_return;
+            if (step.event) answer = std::move(step.event);
+            if (step.end) end = true;
+            if (step.end || step.interrupt) break;
         }
-        co_return false;
-    };
-    auto fail = [&](std::string message) -> asio::awaitable<void> {
-        ++stats_.placement_failures;
-        rec->status = "ERROR";
-        Extra(*rec)["placement"] = "failed";
-        Extra(*rec)["fault"] =
-            json{{"code", 500}, {"message", message}, {"created", FormatIso8601(options_.clock->System())}};
-        spdlog::warn("server {} of {}: {}", id, tenant, message);
-        co_await save(*rec);
-    };
-
-    while (true) {
-        if (plan.Exhausted()) {
-            std::string why = "No valid host was found. ";
-            co_await fail(why + "Exceeded maximum number of retries.");
+        if (end) co_return;
+        if (!answer) {
+            spdlog::error("server {} of {}: the boot's actions awaited no answer; stopped", id, tenant);
             co_return;
         }
-        // One decision at a time at this home: d candidates, their loads, the better one, and a
-        // hold at it, before the next decision asks for loads. Concurrent decisions of one home
-        // saw each other's choices late (docs/benchmarks.md, "What limits the balance").
-        auto turn = co_await decision_turn_.Lock();
-        auto names = gateway_.Candidates(plan.SampleSize());
-        std::vector<scheduler::CloudletLoad> loads;
-        std::vector<TimePoint> asked;  // when each load was asked for
-        for (const auto& n : names) {
-            if (plan.Excludes(n)) continue;
-            const auto when = options_.clock->Steady();
-            auto load = co_await gateway_.Load(n);
-            if (!load.ok()) {
-                spdlog::info("server {} of {}: no load from {}: {}", id, tenant, n, load.error().message);
-                continue;
-            }
-            loads.push_back(std::move(load).value());
-            asked.push_back(when);
-        }
-        // This agent's decisions that a load cannot include, added after the last co_await so
-        // that the choice and its reservation below are one step.
-        for (std::size_t i = 0; i < loads.size(); ++i) AddUnreported(loads[i], asked[i]);
-        auto pick = plan.Next(loads, rng_);
-        if (!pick.ok()) {
-            { auto done = std::move(turn); }
-            if (plan.Exhausted()) {
-                co_await fail(pick.error().message);
-                co_return;
-            }
-            timer.expires_after(options_.poll);
-            co_await timer.async_wait(asio::use_awaitable);
-            continue;
-        }
-        const std::string target = loads[*pick].cloudlet;
-        const std::uint64_t decision = Decide(target, need.ram_mb);
-        // Held at the chosen cloudlet from now on, through the image copy (seconds when the
-        // cloudlet imports the image first); the create takes the hold over.
-        auto held = co_await gateway_.LoadHolding(target, need.ram_mb);
-        { auto done = std::move(turn); }
-        const std::uint64_t reservation = held.ok() ? held->reservation : 0;
-        if (reservation != 0) Delivered(decision, true);
-
-        std::string failure;
-        auto copy = co_await ensure_image_(tenant, image, target);
-        auto flavor = co_await FindFlavor(target, tenant, flavor_name);
-        std::string cloudlet_id;
-        Result<json> body = MakeError(ErrorCode::kBadRequest, "no create body");
-        if (copy.ok() && flavor.ok()) {
-            CloudletCreate where{tenant, target, image, *copy, flavor_name, flavor->id, {}};
-            const json hints = rec->extra.value("hints", json());
-            if (HintsNameServers(hints)) {
-                auto servers = co_await state_.ListResources(tenant, "server");
-                if (servers.ok())
-                    for (const auto& s : *servers)
-                        if (!s.cloudlet.empty())
-                            where.servers.push_back({s.id, translate::CloudletRef{s.cloudlet, s.cloudlet_id}});
-            }
-            body = CloudletCreateBody(request, hints, where);
-        }
-        if (!copy.ok()) {
-            failure = "image " + image + " unavailable at " + target + ": " + copy.error().message;
-        } else if (!flavor.ok()) {
-            failure = "flavor " + flavor_name + " unavailable at " + target + ": " + flavor.error().message;
-        } else if (!body.ok()) {
-            failure = body.error().message;  // a same_host server elsewhere: another cloudlet may hold it
-        } else {
-            CloudletCall call(Service::kCompute, http::Method::kPost, "/servers");
-            call.body = http::DumpJson(*body);
-            call.microversion = MvString(mv);
-            call.reserve_ram_mb = need.ram_mb;
-            call.reservation = reservation;
-            ++stats_.builds;
-            auto answer = co_await gateway_.Call(target, tenant, call);
-            if (!answer.ok()) {
-                failure = answer.error().message;
-            } else if (answer->status == 400) {
-                Delivered(decision, false);
-                co_await fail(http::ErrorMessageOf(*answer));  // the request itself is wrong: no retry
-                co_return;
-            } else if (answer->status != 202) {
-                failure = "create answered " + std::to_string(answer->status) + ": " + http::ErrorMessageOf(*answer);
-            } else {
-                auto b = answer->JsonBody();
-                if (b.ok() && b->contains("server") && (*b)["server"].contains("id"))
-                    cloudlet_id = (*b)["server"]["id"].get<std::string>();
-                else
-                    failure = "create answered without a server id";
-                projects_[target + "/" + tenant] = cloudlet::CloudletProjectOf(*answer);
-            }
-        }
-        if (reservation == 0) Delivered(decision, !cloudlet_id.empty());
-        // Not taken over by a create (the copy or the flavor failed, or the agent was unreachable).
-        if (cloudlet_id.empty()) co_await gateway_.Unreserve(target, reservation);
-
-        if (!cloudlet_id.empty()) {
-            rec->cloudlet = target;
-            rec->cloudlet_id = cloudlet_id;
-            Extra(*rec)["placement"] = "building";
-            if (!co_await save(*rec)) {  // deleted while we were building: undo
-                Undo(target, tenant, cloudlet_id);
-                co_return;
-            }
-            // Watch the build until it ends.
-            const auto deadline = options_.clock->Steady() + options_.build_timeout;
-            while (failure.empty()) {
-                // The cloudlet's agent watches every build there with one list per period; only
-                // its verdict (or no watcher) costs a GET of this server.
-                auto progress = co_await gateway_.AwaitBuild(target, cloudlet_id, options_.build_wait);
-                const std::string seen = progress.ok() ? progress->status : std::string();
-                if (seen != "BUILD" && seen != "ACTIVE" && seen != "ERROR") {
-                    timer.expires_after(options_.poll);
-                    co_await timer.async_wait(asio::use_awaitable);
-                }
-                auto current = co_await state_.GetResource(tenant, id);
-                if (!current.ok() || current->cloudlet_id != cloudlet_id) co_return;  // deleted by the user
-                rec->revision = current->revision;
-                if (seen == "BUILD") {
-                    if (options_.clock->Steady() > deadline) failure = "build timed out";
-                    continue;
-                }
-                if (seen == "ERROR") {
-                    failure = progress->fault.empty() ? std::string("build failed") : progress->fault;
-                    continue;
-                }
-                CloudletCall show(Service::kCompute, http::Method::kGet, "/servers/" + cloudlet_id);
-                show.microversion = "2.1";
-                auto answer = co_await gateway_.Call(target, tenant, show);
-                if (answer.ok() && answer->status == 200) {
-                    auto b = answer->JsonBody();
-                    json s = b.ok() && b->contains("server") ? (*b)["server"] : json::object();
-                    const std::string status = s.value("status", "");
-                    if (status == "ACTIVE") {
-                        rec->status = "ACTIVE";
-                        Extra(*rec)["placement"] = "placed";
-                        Extra(*rec)["values"] = s;
-                        co_await save(*rec);
-                        co_return;
-                    }
-                    if (status == "ERROR") {
-                        failure = s.contains("fault") ? s["fault"].value("message", "build failed") : "build failed";
-                    }
-                } else if (answer.ok() && answer->status == 404) {
-                    failure = "the server vanished from its cloudlet";
-                }
-                if (failure.empty() && options_.clock->Steady() > deadline) failure = "build timed out";
-            }
-            // A failed build leaves nothing behind: the record forgets it, then the cloudlet does.
-            ++stats_.build_failures;
-            rec->cloudlet.clear();
-            rec->cloudlet_id.clear();
-            Extra(*rec)["placement"] = "scheduling";
-            Undo(target, tenant, cloudlet_id);
-            if (!co_await save(*rec)) co_return;
-        }
-        spdlog::info("server {} of {}: build at {} failed ({}); placing again", id, tenant, target, failure);
-        if (auto s = plan.OnBuildFailed(target, failure); !s.ok()) {
-            co_await fail(s.error().message);
-            co_return;
-        }
+        batch = fsm.On(*answer, UnixMillis(options_.clock->System()));
     }
 }
 
-void NovaProxy::Undo(std::string cloudlet, std::string tenant, std::string cloudlet_id) {
-    // Retried until the cloudlet confirms (2xx or 404): a delete lost to an overloaded cloudlet
-    // or a broken connection would leave a server nobody knows of (measured at 3,072 concurrent
-    // boots, docs/benchmarks.md).
-    auto undo = [](NovaProxy* self, std::weak_ptr<bool> alive, std::string cloudlet, std::string tenant,
-                   std::string cloudlet_id) -> asio::awaitable<void> {
-        asio::steady_timer timer(self->executor_);
-        auto pause = std::chrono::milliseconds(1'000);
-        const auto give_up = self->options_.clock->Steady() + std::chrono::minutes(30);
+asio::awaitable<NovaProxy::BootStep> NovaProxy::Carry(BootRun& run, const BootAction& action) {
+    // The decision turn spans one decision: from the loads to the hold at the chosen cloudlet.
+    if (!std::holds_alternative<AskLoads>(action) && !std::holds_alternative<Hold>(action)) run.turn.reset();
+    if (const auto* a = std::get_if<AskLoads>(&action)) co_return co_await CarryLoads(run, *a);
+    if (const auto* a = std::get_if<Hold>(&action)) {
+        run.decision = Decide(a->cloudlet, a->ram_mb);
+        auto held = co_await gateway_.LoadHolding(a->cloudlet, a->ram_mb);
+        run.turn.reset();
+        const std::uint64_t reservation = held.ok() ? held->reservation : 0;
+        run.decision_pending = reservation == 0;
+        if (reservation != 0) Delivered(run.decision, true);
+        co_return BootStep{Held{reservation}};
+    }
+    if (const auto* a = std::get_if<EnsureImage>(&action)) {
+        auto copy = co_await ensure_image_(run.tenant, run.rec.extra.value("image", ""), a->cloudlet);
+        if (!copy.ok()) co_return BootStep{ImageReady{false, {}, copy.error().message}};
+        co_return BootStep{ImageReady{true, *copy, {}}};
+    }
+    if (const auto* a = std::get_if<Record>(&action)) co_return co_await CarryRecord(run, *a);
+    if (const auto* a = std::get_if<SendCreate>(&action)) co_return co_await CarryCreate(run, *a);
+    if (const auto* a = std::get_if<FindCreate>(&action)) {
+        auto found = co_await FindTagged(a->cloudlet, run.tenant, run.id);
+        if (!found.ok()) co_return BootStep{CreateFound{false, {}}};
+        co_return BootStep{CreateFound{true, *found}};
+    }
+    if (const auto* a = std::get_if<Release>(&action)) {
+        co_await gateway_.Unreserve(a->cloudlet, a->reservation);
+        co_return BootStep{};
+    }
+    if (const auto* a = std::get_if<Watch>(&action)) co_return co_await CarryWatch(run, *a);
+    if (const auto* a = std::get_if<Undo>(&action)) {
+        co_await StartUndo(run.tenant, run.id, a->cloudlet, a->cloudlet_id);
+        co_return BootStep{};
+    }
+    if (const auto* a = std::get_if<SendDelete>(&action)) {
+        CloudletCall call(Service::kCompute, http::Method::kDelete, "/servers/" + a->cloudlet_id);
+        auto answer = co_await gateway_.Call(a->cloudlet, run.tenant, call);
+        using O = DeleteAnswered::Outcome;
+        if (answer.ok() && answer->status == 404) co_return BootStep{DeleteAnswered{O::kGone}};
+        if (answer.ok() && answer->status / 100 == 2) co_return BootStep{DeleteAnswered{O::kDeleting}};
+        co_return BootStep{DeleteAnswered{O::kUnreachable}};
+    }
+    if (const auto* a = std::get_if<Wait>(&action)) {
+        const std::int64_t left = a->until_ms - UnixMillis(options_.clock->System());
+        co_await Pause(std::chrono::milliseconds(std::clamp<std::int64_t>(left, 0, 30'000)));
+        co_return BootStep{Tick{}};
+    }
+    if (std::holds_alternative<Forget>(action)) {
+        const std::weak_ptr<bool> alive = alive_;
         while (true) {
-            CloudletCall call(Service::kCompute, http::Method::kDelete, "/servers/" + cloudlet_id);
-            auto gone = co_await self->gateway_.Call(cloudlet, tenant, call);
-            if (alive.expired()) co_return;  // the agent stopped
-            if (gone.ok() && (gone->status / 100 == 2 || gone->status == 404)) co_return;
-            if (self->options_.clock->Steady() > give_up) {
-                spdlog::error("server {} at {} of {}: not deleted after 30 min; delete it by hand", cloudlet_id,
-                              cloudlet, tenant);
-                co_return;
-            }
-            timer.expires_after(pause);
-            co_await timer.async_wait(asio::use_awaitable);
-            if (alive.expired()) co_return;
-            pause = std::min(pause * 2, std::chrono::milliseconds(30'000));
+            auto gone = co_await state_.DeleteResource(run.tenant, run.id);
+            if (gone.ok()) break;
+            spdlog::warn("server {} of {}: cannot forget the record yet: {}", run.id, run.tenant, gone.error().message);
+            co_await Pause(options_.backoff);
+            if (alive.expired()) break;
         }
+        co_return BootStep{std::nullopt, true};
+    }
+    co_return BootStep{std::nullopt, true};  // Done
+}
+
+asio::awaitable<NovaProxy::BootStep> NovaProxy::CarryLoads(BootRun& run, const AskLoads& a) {
+    run.turn.emplace(co_await decision_turn_.Lock());
+    auto names = gateway_.Candidates(a.sample);
+    std::erase_if(names, [&](const std::string& n) {
+        return std::find(a.exclude.begin(), a.exclude.end(), n) != a.exclude.end();
+    });
+    LoadsAnswered answered;
+    if (names.empty()) co_return BootStep{answered};
+    // Every candidate's load at once.
+    using Ask = decltype(asio::co_spawn(executor_, gateway_.Load(std::string()), asio::deferred));
+    std::vector<Ask> asks;
+    asks.reserve(names.size());
+    for (const auto& n : names) asks.push_back(asio::co_spawn(executor_, gateway_.Load(n), asio::deferred));
+    const auto asked = options_.clock->Steady();
+    auto [order, failures, loads] = co_await asio::experimental::make_parallel_group(std::move(asks))
+                                        .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
+    (void)order;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        if (failures[i] || !loads[i].ok()) {
+            spdlog::info("server {} of {}: no load from {}", run.id, run.tenant, names[i]);
+            continue;
+        }
+        scheduler::CloudletLoad load = std::move(loads[i]).value();
+        // This home's decisions that the load cannot include yet.
+        AddUnreported(load, asked);
+        answered.loads.push_back(std::move(load));
+    }
+    co_return BootStep{answered};
+}
+
+asio::awaitable<NovaProxy::BootStep> NovaProxy::CarryRecord(BootRun& run, const Record& r) {
+    state::ResourceRecord& rec = run.rec;
+    const BootPhase phase = r.state.phase;
+    Extra(rec)["boot"] = ToJson(r.state);
+    Extra(rec).erase("placement");
+    // The status users see follows the one lifecycle field (a deleting server keeps its own).
+    if (phase == BootPhase::kActive)
+        rec.status = "ACTIVE";
+    else if (phase == BootPhase::kError)
+        rec.status = "ERROR";
+    else if (phase != BootPhase::kDeleting)
+        rec.status = "BUILD";
+    rec.cloudlet = r.state.cloudlet_id.empty() ? std::string() : r.state.target;
+    rec.cloudlet_id = r.state.cloudlet_id;
+    if (phase == BootPhase::kError) {
+        Extra(rec)["fault"] =
+            json{{"code", 500}, {"message", r.state.fault}, {"created", FormatIso8601(options_.clock->System())}};
+    } else if (phase != BootPhase::kDeleting) {
+        Extra(rec).erase("fault");
+    }
+    if (!r.values.is_null()) Extra(rec)["values"] = r.values;
+    const std::weak_ptr<bool> alive = alive_;
+    while (true) {
+        rec.updated_at = UnixMillis(options_.clock->System());
+        auto put = co_await state_.PutResource(rec);
+        if (put.ok()) {
+            rec.revision = put->revision;
+            if (r.state.failed.size() > run.failed_builds) {
+                stats_.build_failures += r.state.failed.size() - run.failed_builds;
+                run.failed_builds = r.state.failed.size();
+            }
+            if (phase == BootPhase::kError) {
+                ++stats_.placement_failures;
+                spdlog::warn("server {} of {}: {}", run.id, run.tenant, r.state.fault);
+            }
+            co_return BootStep{};
+        }
+        if (put.error().code != ErrorCode::kConflict) {
+            // The store is down (an etcd member lost): nothing after this step may happen first.
+            spdlog::warn("server {} of {}: state store: {}; retrying", run.id, run.tenant, put.error().message);
+            co_await Pause(options_.backoff);
+            if (alive.expired()) co_return BootStep{std::nullopt, true};
+            continue;
+        }
+        auto current = co_await state_.GetResource(run.tenant, run.id);
+        if (!current.ok()) co_return BootStep{std::nullopt, true};  // forgotten meanwhile
+        const BootState seen = BootOf(*current);
+        if (seen.phase == BootPhase::kDeleting && phase != BootPhase::kDeleting) {
+            // The user's delete, written while this step was on its way: it wins.
+            rec = std::move(current).value();
+            co_return BootStep{DeleteRequested{}, false, true};
+        }
+        if (phase == BootPhase::kDeleting) {
+            rec.revision = current->revision;  // our own delete, seen again: write over it
+            continue;
+        }
+        // Another agent runs this boot (a take-over that overlapped): it keeps it.
+        spdlog::info("server {} of {}: its boot is run elsewhere now; this runner stops", run.id, run.tenant);
+        co_return BootStep{std::nullopt, true};
+    }
+}
+
+asio::awaitable<NovaProxy::BootStep> NovaProxy::CarryCreate(BootRun& run, const SendCreate& a) {
+    using O = CreateAnswered::Outcome;
+    const state::ResourceRecord& rec = run.rec;
+    const std::string flavor_name = rec.extra.value("flavor", "");
+    const std::string image = rec.extra.value("image", "");
+    auto refused = [&](O outcome, std::string message) {
+        if (run.decision_pending) Delivered(run.decision, false);
+        run.decision_pending = false;
+        return BootStep{CreateAnswered{outcome, {}, std::move(message)}};
     };
+    auto flavor = co_await FindFlavor(a.cloudlet, run.tenant, flavor_name);
+    if (!flavor.ok())
+        co_return refused(O::kRefused,
+                          "flavor " + flavor_name + " unavailable at " + a.cloudlet + ": " + flavor.error().message);
+    CloudletCreate where{run.tenant, a.cloudlet, image, a.image_copy, flavor_name, flavor->id, {}};
+    const json hints = rec.extra.value("hints", json());
+    if (HintsNameServers(hints)) {
+        auto servers = co_await state_.ListResources(run.tenant, "server");
+        if (servers.ok())
+            for (const auto& s : *servers)
+                if (!s.cloudlet.empty())
+                    where.servers.push_back({s.id, translate::CloudletRef{s.cloudlet, s.cloudlet_id}});
+    }
+    auto body = CloudletCreateBody(rec.extra["request"], hints, where);
+    if (!body.ok()) co_return refused(O::kRefused, body.error().message);  // a same_host server elsewhere
+    // The tag that finds this create again after a crash, before anything is sent twice.
+    json& metadata = (*body)["server"]["metadata"];
+    if (!metadata.is_object()) metadata = json::object();
+    metadata[translate::kServerTagKey] = run.id;
+    CloudletCall call(Service::kCompute, http::Method::kPost, "/servers");
+    call.body = http::DumpJson(*body);
+    call.microversion = MvString(rec.extra.value("microversion", 1));
+    call.reserve_ram_mb = rec.extra.value("flavor_ram_mb", std::int64_t{0});
+    call.reservation = a.reservation;
+    ++stats_.builds;
+    auto answer = co_await gateway_.Call(a.cloudlet, run.tenant, call);
+    if (!answer.ok()) co_return refused(O::kLost, answer.error().message);
+    if (answer->status == 400) co_return refused(O::kRejected, http::ErrorMessageOf(*answer));
+    if (answer->status != 202)
+        co_return refused(O::kRefused,
+                          "create answered " + std::to_string(answer->status) + ": " + http::ErrorMessageOf(*answer));
+    auto b = answer->JsonBody();
+    if (!b.ok() || !b->contains("server") || !(*b)["server"].contains("id") || !(*b)["server"]["id"].is_string())
+        co_return refused(O::kLost, "create answered without a server id");
+    projects_[a.cloudlet + "/" + run.tenant] = cloudlet::CloudletProjectOf(*answer);
+    if (run.decision_pending) Delivered(run.decision, true);
+    run.decision_pending = false;
+    co_return BootStep{CreateAnswered{O::kAccepted, (*b)["server"]["id"].get<std::string>(), {}}};
+}
+
+asio::awaitable<NovaProxy::BootStep> NovaProxy::CarryWatch(BootRun& run, const Watch& a) {
+    // The cloudlet's agent watches every build there with one list per period; only its verdict
+    // (or no watcher) costs a GET of this server.
+    auto progress = co_await gateway_.AwaitBuild(a.cloudlet, a.cloudlet_id, options_.build_wait);
+    const std::string seen = progress.ok() ? progress->status : std::string();
+    if (seen != "BUILD" && seen != "ACTIVE" && seen != "ERROR") co_await Pause(options_.poll);
+    // A delete by the user is noticed between two observations.
+    auto current = co_await state_.GetResource(run.tenant, run.id);
+    if (current.ok() && BootOf(*current).phase == BootPhase::kDeleting) {
+        run.rec = std::move(current).value();
+        co_return BootStep{DeleteRequested{}, false, true};
+    }
+    if (!current.ok() && current.error().code == ErrorCode::kNotFound) co_return BootStep{std::nullopt, true};
+    if (seen == "BUILD") co_return BootStep{Progress{"BUILD", {}, nullptr}};
+    if (seen == "ERROR") co_return BootStep{Progress{"ERROR", progress->fault, nullptr}};
+    CloudletCall show(Service::kCompute, http::Method::kGet, "/servers/" + a.cloudlet_id);
+    show.microversion = "2.1";
+    auto answer = co_await gateway_.Call(a.cloudlet, run.tenant, show);
+    if (!answer.ok()) co_return BootStep{Progress{"", {}, nullptr}};
+    if (answer->status == 404) co_return BootStep{Progress{"DELETED", {}, nullptr}};
+    if (answer->status != 200) co_return BootStep{Progress{"", {}, nullptr}};
+    auto b = answer->JsonBody();
+    json s = b.ok() && b->contains("server") ? (*b)["server"] : json::object();
+    const std::string status = s.value("status", "");
+    if (status == "ERROR") {
+        const std::string fault = s.contains("fault") && s["fault"].is_object()
+                                      ? s["fault"].value("message", "build failed")
+                                      : std::string("build failed");
+        co_return BootStep{Progress{"ERROR", fault, nullptr}};
+    }
+    if (status == "ACTIVE") co_return BootStep{Progress{"ACTIVE", {}, s}};
+    co_return BootStep{Progress{"BUILD", {}, nullptr}};
+}
+
+asio::awaitable<Result<std::string>> NovaProxy::FindTagged(std::string cloudlet,
+                                                           std::string tenant,
+                                                           std::string server_id) {
+    // Nova has no metadata filter: the tenant's servers there, page by page, read for the tag.
+    std::string marker;
+    for (int page = 0; page < 100; ++page) {
+        CloudletCall call(Service::kCompute, http::Method::kGet, "/servers/detail?limit=1000");
+        if (!marker.empty()) call.path += "&marker=" + http::UrlEncode(marker);
+        call.microversion = "2.1";
+        call.timeout = options_.list_timeout;
+        auto answer = co_await gateway_.Call(cloudlet, tenant, call);
+        if (!answer.ok()) co_return answer.error();
+        if (answer->status != 200)
+            co_return MakeError(ErrorCode::kBadGateway,
+                                "server list of " + cloudlet + ": " + http::ErrorMessageOf(*answer));
+        auto body = answer->JsonBody();
+        if (!body.ok() || !body->contains("servers") || !(*body)["servers"].is_array())
+            co_return MakeError(ErrorCode::kBadGateway, "malformed server list from " + cloudlet);
+        const json& servers = (*body)["servers"];
+        for (const auto& s : servers) {
+            if (!s.is_object() || !s.contains("metadata") || !s["metadata"].is_object()) continue;
+            const json& m = s["metadata"];
+            if (m.value(translate::kServerTagKey, "") == server_id && s.contains("id") && s["id"].is_string())
+                co_return s["id"].get<std::string>();
+        }
+        if (servers.empty() || !body->contains("servers_links")) break;
+        marker = servers.back().value("id", "");
+        if (marker.empty()) break;
+    }
+    co_return std::string();
+}
+
+// ---- undo: a build nobody keeps, deleted durably ----------------------------------------------
+
+asio::awaitable<void> NovaProxy::StartUndo(std::string tenant,
+                                           std::string server_id,
+                                           std::string cloudlet,
+                                           std::string cloudlet_id) {
+    state::Operation op;
+    op.id = NewUuid();
+    op.tenant = tenant;
+    op.kind = kUndoOperation;
+    op.owner = gateway_.SelfId();
+    op.state = json{{"server", server_id}, {"cloudlet", cloudlet}, {"cloudlet_id", cloudlet_id}};
+    op.started_at = op.updated_at = UnixMillis(options_.clock->System());
+    // Written before the record forgets where the build was (the next action), so that a crash
+    // in between still deletes it.
+    const std::weak_ptr<bool> alive = alive_;
+    while (true) {
+        auto put = co_await state_.PutOperation(op);
+        if (put.ok()) break;
+        spdlog::warn("server {} of {}: cannot record the undo at {} yet: {}", server_id, tenant, cloudlet,
+                     put.error().message);
+        co_await Pause(options_.backoff);
+        if (alive.expired()) co_return;
+    }
     ++stats_.undone;
-    SpawnDetached(executor_, undo(this, alive_, std::move(cloudlet), std::move(tenant), std::move(cloudlet_id)),
-                  "nova proxy: undo failed");
+    undoing_.insert(op.tenant + "/" + op.id);
+    SpawnDetached(executor_, RunUndo(std::move(op)), "nova proxy: undo failed");
+}
+
+asio::awaitable<void> NovaProxy::RunUndo(state::Operation op) {
+    const std::weak_ptr<bool> alive = alive_;
+    const std::string server_id = op.state.value("server", "");
+    const std::string cloudlet = op.state.value("cloudlet", "");
+    std::string cloudlet_id = op.state.value("cloudlet_id", "");
+    auto pause = options_.backoff;
+    // Retried until the cloudlet confirms it is gone (404): a delete lost to an overloaded
+    // cloudlet, a broken connection or a crash here would leave a server nobody knows of.
+    while (!cloudlet.empty()) {
+        bool unreachable = false;
+        if (cloudlet_id.empty()) {
+            auto found = co_await FindTagged(cloudlet, op.tenant, server_id);
+            if (alive.expired()) co_return;
+            if (!found.ok()) {
+                unreachable = true;
+            } else if (found->empty()) {
+                break;  // the create never reached the cloudlet
+            } else {
+                cloudlet_id = *found;
+            }
+        }
+        if (!cloudlet_id.empty()) {
+            CloudletCall call(Service::kCompute, http::Method::kDelete, "/servers/" + cloudlet_id);
+            auto gone = co_await gateway_.Call(cloudlet, op.tenant, call);
+            if (alive.expired()) co_return;
+            if (gone.ok() && gone->status == 404) break;
+            unreachable = !gone.ok() || gone->status / 100 != 2;
+        }
+        if (unreachable) {
+            co_await Pause(pause);
+            pause = std::min(pause * 2, std::chrono::milliseconds(30'000));
+        } else {
+            pause = options_.backoff;
+            co_await Pause(options_.poll);  // deleting there: ask again until it answers 404
+        }
+        if (alive.expired()) co_return;
+    }
+    (void)co_await state_.FinishOperation(op.tenant, op.id);
+    if (!alive.expired()) undoing_.erase(op.tenant + "/" + op.id);
 }
 
 std::uint64_t NovaProxy::Decide(const std::string& cloudlet, std::int64_t ram_mb) {
@@ -551,6 +813,37 @@ void NovaProxy::AddUnreported(scheduler::CloudletLoad& load, TimePoint asked) co
 // ---- reads --------------------------------------------------------------------------------
 
 namespace {
+
+// Nova's task_state of a server the map synthesizes: scheduling until a cloudlet has it,
+// deleting once the user deleted it, none when it failed.
+json TaskStateOf(const state::ResourceRecord& r) {
+    switch (BootOf(r).phase) {
+        case BootPhase::kDeleting:
+            return "deleting";
+        case BootPhase::kError:
+        case BootPhase::kActive:
+            return nullptr;
+        case BootPhase::kBuilding:
+            return "spawning";
+        case BootPhase::kScheduling:
+        case BootPhase::kCreating:
+            break;
+    }
+    return "scheduling";
+}
+
+// 409 for an action on a server that is not built (yet) or being deleted, as Nova's
+// check_instance_state.
+Status Busy(const state::ResourceRecord& r, const std::string& what) {
+    const BootPhase phase = BootOf(r).phase;
+    if (phase == BootPhase::kDeleting)
+        return MakeError(ErrorCode::kConflict,
+                         "Cannot " + what + " instance " + r.id + " while it is in task_state deleting");
+    if (r.cloudlet.empty() || phase != BootPhase::kActive)
+        return MakeError(ErrorCode::kConflict,
+                         "Cannot " + what + " instance " + r.id + " while it is in vm_state building");
+    return Ok{};
+}
 
 // A server not (or no longer) on any cloudlet, as Nova shows one that is scheduling or failed.
 json Synthesize(const state::ResourceRecord& r, const translate::Translator& t, int mv) {
@@ -593,7 +886,7 @@ json Synthesize(const state::ResourceRecord& r, const translate::Translator& t, 
         {"config_drive", ""},
         {"OS-DCF:diskConfig", "MANUAL"},
         {"OS-EXT-AZ:availability_zone", ""},
-        {"OS-EXT-STS:task_state", failed ? json() : json("scheduling")},
+        {"OS-EXT-STS:task_state", TaskStateOf(r)},
         {"OS-EXT-STS:vm_state", failed ? "error" : "building"},
         {"OS-EXT-STS:power_state", 0},
         {"OS-SRV-USG:launched_at", json()},
@@ -639,13 +932,15 @@ asio::awaitable<Result<http::Response>> NovaProxy::Show(http::Request& req) {
     if (answer->status != 200) co_return cloudlet::RelayAnswer(*answer);
     auto body = answer->JsonBody();
     if (!body.ok()) co_return MakeError(ErrorCode::kBadGateway, "malformed server body from " + rec->cloudlet);
+    const BootPhase phase = BootOf(*rec).phase;
     // A failed build that is being placed again is still building, as far as the user can tell.
-    if ((*body)["server"].value("status", "") == "ERROR" && rec->extra.value("placement", "") != "placed" &&
-        rec->status != "ERROR")
+    if ((*body)["server"].value("status", "") == "ERROR" && phase != BootPhase::kActive && phase != BootPhase::kError &&
+        phase != BootPhase::kDeleting)
         co_return http::Response::Json(200, json{{"server", Synthesize(*rec, t, mv)}});
     translate::CloudletContext c{rec->cloudlet, cloudlet::CloudletProjectOf(*answer)};
     auto translated = t.ServerBodyToShoal(c, *body);
     if (!translated.ok()) co_return translated.error();
+    if (phase == BootPhase::kDeleting) (*translated)["server"]["OS-EXT-STS:task_state"] = "deleting";
     co_return http::Response::Json(200, *translated);
 }
 
@@ -721,19 +1016,35 @@ asio::awaitable<Result<http::Response>> NovaProxy::Remove(http::Request& req) {
     auto found = co_await translate::FindOwned(state_, req, "server_id", "server", NoServer);
     if (!found.ok()) co_return found.error();
     const identity::Caller* who = &found->caller;
-    state::ResourceRecord* rec = &found->record;
-    const std::string& id = rec->id;
-    if (!rec->cloudlet.empty()) {
-        CloudletCall call(Service::kCompute, http::Method::kDelete, "/servers/" + rec->cloudlet_id);
-        auto answer = co_await gateway_.Call(rec->cloudlet, who->tenant, call);
-        if (!answer.ok())
-            co_return Error{ErrorCode::kUnavailable,
-                            "the cloudlet holding server " + id + " cannot be reached: " + answer.error().message};
-        if (answer->status >= 300 && answer->status != 404) co_return cloudlet::RelayAnswer(*answer);
+    state::ResourceRecord rec = found->record;
+    const std::string id = rec.id;
+    BootState boot = BootOf(rec);
+    if (boot.phase != BootPhase::kDeleting) {
+        if (!rec.cloudlet.empty()) {
+            // Sent now, so that what the cloudlet refuses (a locked server) is the user's answer,
+            // as in Nova; an unreachable cloudlet is retried by the delete's runner.
+            CloudletCall call(Service::kCompute, http::Method::kDelete, "/servers/" + rec.cloudlet_id);
+            auto answer = co_await gateway_.Call(rec.cloudlet, who->tenant, call);
+            if (answer.ok() && answer->status >= 300 && answer->status != 404) co_return cloudlet::RelayAnswer(*answer);
+        }
+        // The record stays, shown with task_state deleting, until the cloudlet answers 404.
+        for (int attempt = 0;; ++attempt) {
+            boot.phase = BootPhase::kDeleting;
+            Extra(rec)["boot"] = ToJson(boot);
+            rec.updated_at = UnixMillis(options_.clock->System());
+            auto put = co_await state_.PutResource(rec);
+            if (put.ok()) break;
+            if (put.error().code != ErrorCode::kConflict || attempt >= 10) co_return put.error();
+            auto current = co_await state_.GetResource(who->tenant, id);  // its boot moved on meanwhile
+            if (!current.ok())
+                co_return current.error().code == ErrorCode::kNotFound ? Result<http::Response>(NoServer(id))
+                                                                       : current.error();
+            rec = std::move(current).value();
+            boot = BootOf(rec);
+            if (boot.phase == BootPhase::kDeleting) break;
+        }
     }
-    // A placement still running sees the record gone and deletes whatever it built.
-    auto gone = co_await state_.DeleteResource(who->tenant, id);
-    if (!gone.ok()) co_return gone.error();
+    StartBoot(who->tenant, id);
     co_return http::Response::Empty(204);
 }
 
@@ -742,9 +1053,7 @@ asio::awaitable<Result<http::Response>> NovaProxy::Update(http::Request& req) {
     if (!found.ok()) co_return found.error();
     const identity::Caller* who = &found->caller;
     state::ResourceRecord* rec = &found->record;
-    const std::string& id = rec->id;
-    if (rec->cloudlet.empty() || rec->extra.value("placement", "") != "placed")
-        co_return MakeError(ErrorCode::kConflict, "Cannot update instance " + id + " while it is in vm_state building");
+    if (auto busy = Busy(*rec, "update"); !busy.ok()) co_return busy.error();
     CloudletCall call(Service::kCompute, http::Method::kPut, "/servers/" + rec->cloudlet_id);
     call.body = req.body;
     call.microversion = MvString(MicroversionOr1(req));
@@ -769,13 +1078,10 @@ asio::awaitable<Result<http::Response>> NovaProxy::Action(http::Request& req) {
     if (!found.ok()) co_return found.error();
     const identity::Caller* who = &found->caller;
     state::ResourceRecord* rec = &found->record;
-    const std::string& id = rec->id;
     auto body = req.JsonBody();
     if (!body.ok() || !body->is_object() || body->empty())
         co_return MakeError(ErrorCode::kBadRequest, "Malformed request body");
-    if (rec->cloudlet.empty() || rec->extra.value("placement", "") != "placed")
-        co_return MakeError(ErrorCode::kConflict, "Cannot '" + body->begin().key() + "' instance " + id +
-                                                      " while it is in vm_state building");
+    if (auto busy = Busy(*rec, "'" + body->begin().key() + "'"); !busy.ok()) co_return busy.error();
     translate::MemoryIdMap map;
     map.Add(translate::Kind::kServer, rec->id, rec->cloudlet, rec->cloudlet_id);
     auto images = co_await state_.ListResources(who->tenant, "image");

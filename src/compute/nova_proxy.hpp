@@ -10,12 +10,14 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "cloudlet/cloudlet_gateway.hpp"
 #include "common/async_mutex.hpp"
 #include "common/clock.hpp"
+#include "compute/boot_fsm.hpp"
 #include "http/router.hpp"
 #include "scheduler/power_of_two.hpp"
 #include "state/tenant_state.hpp"
@@ -28,6 +30,7 @@ struct NovaProxyOptions {
     std::chrono::milliseconds build_timeout{180'000};  // a build not ACTIVE by then has failed
     std::chrono::milliseconds list_timeout{10'000};    // a cloudlet slower than this is a down cell
     std::chrono::milliseconds poll{500};               // build progress checks without a watcher
+    std::chrono::milliseconds backoff{1'000};          // first pause before asking an unreachable cloudlet again
     std::chrono::milliseconds build_wait{5'000};       // long poll of the cloudlet's agent's build watch
     std::chrono::seconds flavor_cache{300};
     Clock* clock = &SystemClock();  // build deadlines, the flavor cache, the times users see
@@ -35,7 +38,7 @@ struct NovaProxyOptions {
 };
 
 // The image a boot needs, at the chosen cloudlet: its copy's id there (imported if needed).
-using EnsureImage = std::function<boost::asio::awaitable<Result<std::string>>(
+using ImageCopier = std::function<boost::asio::awaitable<Result<std::string>>(
     std::string tenant, std::string image, std::string cloudlet)>;
 
 // The agent's Nova v2.1 (paper IV-E, IV-G), served at the tenant's home agent. A server create is
@@ -58,12 +61,18 @@ public:
     NovaProxy(boost::asio::any_io_executor executor,
               cloudlet::CloudletGateway& gateway,
               state::TenantState& state,
-              EnsureImage ensure_image,
+              ImageCopier ensure_image,
               NovaProxyOptions options = {});
     ~NovaProxy();
 
     void AddRoutes(http::Router& router);  // under /compute
     const Stats& GetStats() const { return stats_; }
+    // Resumes every unfinished boot, delete and undo in the state store of the tenants for which
+    // `is_home` holds (all when empty): at the agent's start, and when it becomes a tenant's home
+    // (a take-over). A boot already running here is left alone.
+    boost::asio::awaitable<void> Resume(std::function<bool(const std::string& tenant)> is_home = {});
+    // Boots (and deletes) being run by this proxy now.
+    std::size_t Running() const { return running_.size(); }
     static constexpr int kMaxMicroversion = 79;
 
 private:
@@ -89,11 +98,31 @@ private:
     boost::asio::awaitable<Result<http::Response>> ShowFlavor(http::Request& req);
     boost::asio::awaitable<Result<http::Response>> FlavorExtraSpecs(http::Request& req);
 
-    // Deletes a server the placement built but nobody must keep, retrying in the background
-    // until the cloudlet confirms.
-    void Undo(std::string cloudlet, std::string tenant, std::string cloudlet_id);
-    // One instance's placement, from scheduling to ACTIVE or ERROR (runs detached).
-    boost::asio::awaitable<void> Place(std::string tenant, std::string id);
+    // ---- the boot shell (docs/compute.md, "Life of a boot"): carries a BootFsm's actions out.
+    struct BootRun;
+    struct BootStep;
+    static constexpr const char* kUndoOperation = "server.undo";
+    // Starts the runner of one server's boot or delete, unless one runs here already.
+    void StartBoot(const std::string& tenant, const std::string& id);
+    boost::asio::awaitable<void> Boot(std::string tenant, std::string id);
+    boost::asio::awaitable<BootStep> Carry(BootRun& run, const BootAction& action);
+    boost::asio::awaitable<BootStep> CarryLoads(BootRun& run, const AskLoads& a);
+    boost::asio::awaitable<BootStep> CarryRecord(BootRun& run, const Record& r);
+    boost::asio::awaitable<BootStep> CarryCreate(BootRun& run, const SendCreate& a);
+    boost::asio::awaitable<BootStep> CarryWatch(BootRun& run, const Watch& a);
+    // The cloudlet's id of the server tagged with `server_id` there ("" when none is).
+    boost::asio::awaitable<Result<std::string>> FindTagged(std::string cloudlet,
+                                                           std::string tenant,
+                                                           std::string server_id);
+    // Deletes a server nobody keeps (a failed or abandoned build): recorded as a state::Operation
+    // first, then retried until the cloudlet answers 404, across restarts.
+    boost::asio::awaitable<void> StartUndo(std::string tenant,
+                                           std::string server_id,
+                                           std::string cloudlet,
+                                           std::string cloudlet_id);
+    boost::asio::awaitable<void> RunUndo(state::Operation op);
+    boost::asio::awaitable<void> Pause(std::chrono::milliseconds d);
+
     boost::asio::awaitable<Result<std::vector<Flavor>>> FlavorsAt(std::string cloudlet, std::string tenant);
     boost::asio::awaitable<Result<Flavor>> FindFlavor(std::string cloudlet, std::string tenant, std::string ref);
     boost::asio::awaitable<void> AddFlavors(translate::MemoryIdMap& map, std::string cloudlet, std::string tenant);
@@ -101,7 +130,7 @@ private:
     boost::asio::any_io_executor executor_;
     cloudlet::CloudletGateway& gateway_;
     state::TenantState& state_;
-    EnsureImage ensure_image_;
+    ImageCopier ensure_image_;
     NovaProxyOptions options_;
     // Placement decisions made here, kept until no load in use can be missing them: a burst from
     // one tenant (all placed at its home) must not herd onto the cloudlet that looked emptiest.
@@ -124,6 +153,8 @@ private:
     Stats stats_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // expires with this proxy
     AsyncMutex decision_turn_;                                    // one placement decision at a time
+    std::set<std::string, std::less<>> running_;                  // "tenant/server" with a runner here
+    std::set<std::string, std::less<>> undoing_;                  // "tenant/operation" being undone here
 };
 
 }  // namespace shoal::compute

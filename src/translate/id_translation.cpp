@@ -250,6 +250,7 @@ Result<json> Translator::ServerToShoal(const CloudletContext& c, const json& ser
         s["links"] = std::move(*links);
     }
     if (IsString(s, "tenant_id") && s["tenant_id"] == c.project_id) s["tenant_id"] = tenant_;
+    if (s.contains("metadata") && s["metadata"].is_object()) s["metadata"].erase(kServerTagKey);
     if (IsString(s, "hostId")) s["hostId"] = HostIdToShoal(c.cloudlet, s["hostId"].get<std::string>());
     // image is "" for a volume-backed server, else {id, links}.
     if (s.contains("image") && IsString(s["image"], "id")) {

@@ -22,6 +22,11 @@ using json = nlohmann::json;
 // Decoded query parameters in request order (repeated keys allowed, as Nova's sort_key).
 using QueryParams = http::QueryParams;  // one query type: the HTTP core's
 
+// The metadata key that tags a server at its cloudlet with its shoal id, so that a home that
+// crashed after sending a create finds it again before sending anything twice. Never shown to
+// users: ServerToShoal removes it.
+inline constexpr const char* kServerTagKey = "shoal:server";
+
 // What an id names. The names are state::ResourceRecord::kind values.
 enum class Kind { kServer, kImage, kFlavor, kNetwork, kPort, kVolume, kSnapshot, kServerGroup };
 

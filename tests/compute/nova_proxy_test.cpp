@@ -11,8 +11,11 @@
 
 #include <functional>
 #include <map>
+#include <stdexcept>
+#include <string_view>
 
 #include "async_test.hpp"
+#include "common/faults.hpp"
 #include "fake_clock.hpp"
 #include "fake_cloudlet_gateway.hpp"
 #include "identity/caller.hpp"
@@ -49,17 +52,7 @@ protected:
     // Builds the proxy (after a test has set options_) and the tenants' images in their maps,
     // as the Glance proxy records an uploaded image.
     void Start() {
-        auto ensure = [this](std::string tenant, std::string image,
-                             std::string cloudlet) -> boost::asio::awaitable<Result<std::string>> {
-            copies_.push_back(tenant + " " + image + " " + cloudlet);
-            while (hold_copies_) {
-                boost::asio::steady_timer t(io_, std::chrono::milliseconds(1));
-                co_await t.async_wait(boost::asio::use_awaitable);
-            }
-            co_return image;  // a copy has its image's shoal id (docs/image.md)
-        };
-        proxy_ = std::make_unique<NovaProxy>(io_.get_executor(), gateway_, state_, ensure, options_);
-        proxy_->AddRoutes(router_);
+        MakeProxy();
         for (const auto& [tenant, image] :
              {std::pair{alice_.tenant, "image-of-alice"}, {bob_.tenant, "image-of-bob"}}) {
             state::ResourceRecord r;
@@ -69,6 +62,28 @@ protected:
             r.status = "active";
             ASSERT_TRUE(Await(state_.CreateResource(r)).ok());
         }
+    }
+    // The proxy over the fixture's gateway and state store; called again, a restarted home.
+    void MakeProxy() {
+        auto ensure = [this](std::string tenant, std::string image,
+                             std::string cloudlet) -> boost::asio::awaitable<Result<std::string>> {
+            copies_.push_back(tenant + " " + image + " " + cloudlet);
+            while (hold_copies_) {
+                boost::asio::steady_timer t(io_, std::chrono::milliseconds(1));
+                co_await t.async_wait(boost::asio::use_awaitable);
+            }
+            co_return image;  // a copy has its image's shoal id (docs/image.md)
+        };
+        proxy_.reset();
+        router_ = http::Router();
+        proxy_ = std::make_unique<NovaProxy>(io_.get_executor(), gateway_, state_, ensure, options_);
+        proxy_->AddRoutes(router_);
+    }
+    // Every server at every cloudlet of the fake, whatever its status.
+    std::vector<FakeCloudletGateway::Server> AllServers() const {
+        auto out = gateway_.ServersAt("agent-a");
+        for (auto& s : gateway_.ServersAt("agent-b")) out.push_back(std::move(s));
+        return out;
     }
     template <class T>
     T Await(boost::asio::awaitable<T> aw) {
@@ -165,7 +180,8 @@ TEST_F(NovaProxyTest, ABuildARefusingCloudletFailedIsDeletedThereAndTheServerPla
     ASSERT_TRUE(RunUntil([&] { return StatusOf(id) == "ACTIVE" && gateway_.ServersAt("agent-a").empty(); }))
         << StatusOf(id);
     EXPECT_EQ(gateway_.ServersAt("agent-b", "ACTIVE").size(), 1u);
-    EXPECT_EQ(gateway_.CallsTo("agent-a", M::kDelete, "/servers/").size(), 1u);  // the failed build, undone
+    // The failed build, undone: deleted until the cloudlet answers 404.
+    EXPECT_EQ(gateway_.CallsTo("agent-a", M::kDelete, "/servers/").size(), 2u);
     EXPECT_EQ(proxy_->GetStats().build_failures, 1u);
     EXPECT_EQ(proxy_->GetStats().undone, 1u);
     EXPECT_EQ(proxy_->GetStats().placement_failures, 0u);
@@ -246,12 +262,140 @@ TEST_F(NovaProxyTest, ADeleteBeforeTheCreateReachesACloudletLeavesNoServerBehind
     ASSERT_TRUE(RunUntil([&] { return !copies_.empty(); }));
     EXPECT_EQ(Send(alice_, M::kDelete, "/compute/v2.1/servers/" + id).status, 204);
     hold_copies_ = false;
-    // The create goes out, the placement then finds the record gone and undoes it.
-    ASSERT_TRUE(RunUntil([&] { return proxy_->GetStats().undone == 1; }));
-    EXPECT_TRUE(
-        RunUntil([&] { return gateway_.ServersAt("agent-a").empty() && gateway_.ServersAt("agent-b").empty(); }));
+    // The boot's next record (before the create) meets the delete: the create never goes out.
+    ASSERT_TRUE(RunUntil([&] { return proxy_->Running() == 0; }));
+    EXPECT_EQ(Send(alice_, M::kGet, "/compute/v2.1/servers/" + id).status, 404);
+    EXPECT_TRUE(gateway_.CallsTo("agent-a", M::kPost, "/servers").empty());
+    EXPECT_TRUE(gateway_.CallsTo("agent-b", M::kPost, "/servers").empty());
+    EXPECT_TRUE(AllServers().empty());
+    EXPECT_FALSE(Await(state_.GetResource(alice_.tenant, id)).ok());  // forgotten
+}
+
+TEST_F(NovaProxyTest, ADeleteIsAnswered204AndTheServerStaysShownDeletingUntilTheCloudletAnswers404) {
+    Start();
+    const std::string id = Create(alice_);
+    ASSERT_TRUE(RunUntil([&] { return StatusOf(id) == "ACTIVE"; }));
+    const std::string at = gateway_.ServersAt("agent-a").empty() ? "agent-b" : "agent-a";
+    gateway_.At(at).slow_deletes = true;  // as real Nova, which deletes for a second or more
+    EXPECT_EQ(Send(alice_, M::kDelete, "/compute/v2.1/servers/" + id).status, 204);
+    shoal::testing::RunFor(io_, std::chrono::milliseconds(30));
+    const json shown = Show(alice_, id);
+    ASSERT_TRUE(shown.contains("server")) << shown.dump();
+    EXPECT_EQ(shown["server"]["OS-EXT-STS:task_state"], "deleting");
+    const json listed = json::parse(Send(alice_, M::kGet, "/compute/v2.1/servers").body)["servers"];
+    ASSERT_EQ(listed.size(), 1u);
+    EXPECT_EQ(listed[0]["id"], id);
+    // Nova refuses actions on a deleting server, and accepts the delete again.
+    EXPECT_EQ(
+        Send(alice_, M::kPost, "/compute/v2.1/servers/" + id + "/action", {{"reboot", {{"type", "SOFT"}}}}).status,
+        409);
+    EXPECT_EQ(Send(alice_, M::kDelete, "/compute/v2.1/servers/" + id).status, 204);
+    EXPECT_TRUE(Await(state_.GetResource(alice_.tenant, id)).ok());
+    gateway_.FinishDeletes(at);
+    ASSERT_TRUE(RunUntil([&] { return proxy_->Running() == 0; }));
+    EXPECT_EQ(Send(alice_, M::kGet, "/compute/v2.1/servers/" + id).status, 404);
+    EXPECT_FALSE(Await(state_.GetResource(alice_.tenant, id)).ok());
+}
+
+TEST_F(NovaProxyTest, ADeleteThatCannotReachItsCloudletIsRetriedAndTheServerStaysVisibleUntilItGoesThrough) {
+    options_.backoff = std::chrono::milliseconds(5);
+    Start();
+    const std::string id = Create(alice_);
+    ASSERT_TRUE(RunUntil([&] { return StatusOf(id) == "ACTIVE"; }));
+    const std::string at = gateway_.ServersAt("agent-a").empty() ? "agent-b" : "agent-a";
+    gateway_.At(at).unreachable = true;
+    EXPECT_EQ(Send(alice_, M::kDelete, "/compute/v2.1/servers/" + id).status, 204);
+    shoal::testing::RunFor(io_, std::chrono::milliseconds(100));
+    const json shown = Show(alice_, id)["server"];
+    EXPECT_EQ(shown["status"], "UNKNOWN");
+    EXPECT_EQ(shown["OS-EXT-STS:task_state"], "deleting");
+    EXPECT_GE(gateway_.CallsTo(at, M::kDelete, "/servers/").size(), 3u);  // retried
+    gateway_.At(at).unreachable = false;
+    ASSERT_TRUE(RunUntil([&] { return proxy_->Running() == 0; }));
+    EXPECT_TRUE(AllServers().empty());
     EXPECT_EQ(Send(alice_, M::kGet, "/compute/v2.1/servers/" + id).status, 404);
 }
+
+TEST_F(NovaProxyTest, ACreateWhoseAnswerIsLostIsFoundByItsTagAtTheCloudletAndNotSentTwice) {
+    Start();
+    gateway_.At("agent-b").used_ram_mb = 8000;  // agent-a is chosen
+    gateway_.At("agent-a").lose_create_answers = true;
+    const std::string id = Create(alice_);
+    ASSERT_TRUE(RunUntil([&] { return StatusOf(id) == "ACTIVE"; })) << StatusOf(id);
+    EXPECT_EQ(gateway_.CallsTo("agent-a", M::kPost, "/servers").size(), 1u);
+    ASSERT_EQ(AllServers().size(), 1u);
+    EXPECT_EQ(AllServers()[0].request["metadata"][translate::kServerTagKey], id);
+    EXPECT_EQ(proxy_->GetStats().build_failures, 0u);
+    // The tag is the shoal's, never the user's.
+    EXPECT_EQ(Show(alice_, id)["server"]["metadata"], json::object());
+}
+
+// A home that dies at any step of a boot (here: its runner stops at a named fault-injection
+// point, as a SIGKILL would stop it; the state store keeps what was written) and restarts:
+// the restarted home resumes the boot to exactly one ACTIVE server under the same id, with
+// nothing left at any cloudlet that the map does not hold.
+struct CrashCase {
+    const char* point;
+    bool first_cloudlet_refuses;  // the build at the chosen cloudlet fails first (undo, re-place)
+};
+class NovaProxyCrashTest : public NovaProxyTest, public ::testing::WithParamInterface<CrashCase> {
+protected:
+    ~NovaProxyCrashTest() override {
+        faults::Clear();
+        faults::SetCrashHandler({});
+    }
+};
+
+TEST_P(NovaProxyCrashTest, ABootCrashedThereResumesToExactlyOneActiveServerAndLeavesNothingBehind) {
+    const CrashCase c = GetParam();
+    faults::SetCrashHandler([](std::string_view point) { throw std::runtime_error("crash at " + std::string(point)); });
+    ASSERT_TRUE(faults::Configure(std::string(c.point) + "=crash").ok());
+    Start();
+    gateway_.At("agent-b").used_ram_mb = 8000;  // agent-a is chosen first
+    gateway_.At("agent-a").refuse_builds = c.first_cloudlet_refuses;
+    const std::string id = Create(alice_);
+    ASSERT_TRUE(RunUntil([&] { return proxy_->Running() == 0; }));
+    ASSERT_EQ(faults::Hits(c.point), 1u) << "the crash point was never reached";
+    faults::Clear();
+
+    MakeProxy();  // the restarted home, over the same state store
+    Await(proxy_->Resume());
+    ASSERT_TRUE(RunUntil([&] {
+        return StatusOf(id) == "ACTIVE" && AllServers().size() == 1 &&
+               Await(state_.ListOperations(alice_.tenant))->empty();
+    })) << StatusOf(id)
+        << ", " << AllServers().size() << " servers at the cloudlets";
+    const auto servers = AllServers();
+    EXPECT_EQ(servers[0].status, "ACTIVE");
+    EXPECT_EQ(servers[0].request["metadata"][translate::kServerTagKey], id);
+    if (c.first_cloudlet_refuses) {
+        EXPECT_TRUE(gateway_.ServersAt("agent-a").empty());
+    }
+    const json listed = json::parse(Send(alice_, M::kGet, "/compute/v2.1/servers").body)["servers"];
+    ASSERT_EQ(listed.size(), 1u);
+    EXPECT_EQ(listed[0]["id"], id);
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryStepOfABoot,
+                         NovaProxyCrashTest,
+                         ::testing::Values(CrashCase{"boot.ask_loads.before", false},
+                                           CrashCase{"boot.ask_loads.after", false},
+                                           CrashCase{"boot.hold.after", false},
+                                           CrashCase{"boot.ensure_image.after", false},
+                                           CrashCase{"boot.record.before", false},
+                                           CrashCase{"boot.record.after", false},
+                                           CrashCase{"boot.send_create.before", false},
+                                           CrashCase{"boot.send_create.after", false},
+                                           CrashCase{"boot.watch.before", false},
+                                           CrashCase{"boot.watch.after", false},
+                                           CrashCase{"boot.undo.before", true},
+                                           CrashCase{"boot.undo.after", true}),
+                         [](const ::testing::TestParamInfo<CrashCase>& info) {
+                             std::string name = info.param.point;
+                             for (auto& ch : name)
+                                 if (ch == '.') ch = '_';
+                             return name;
+                         });
 
 TEST_F(NovaProxyTest, AnotherTenantsServerIdIsNotFoundForEveryRouteAndTheServerIsUntouched) {
     Start();

@@ -62,6 +62,11 @@ void FakeCloudletGateway::Finish(const std::string& cloudlet,
     Changed();
 }
 
+void FakeCloudletGateway::FinishDeletes(const std::string& cloudlet) {
+    std::erase_if(At(cloudlet).servers, [](const auto& s) { return s.second.task_state == "deleting"; });
+    Changed();
+}
+
 std::vector<FakeCloudletGateway::Server> FakeCloudletGateway::ServersAt(const std::string& cloudlet,
                                                                         const std::string& status) const {
     std::vector<Server> out;
@@ -94,6 +99,8 @@ boost::asio::awaitable<Result<http::Response>> FakeCloudletGateway::Call(std::st
     else
         answer = http::Response::Json(501, json{{"message", "the fake cloudlet has only Nova and Glance"}});
     answer.headers.Set(std::string(cloudlet::kCloudletProjectHeader), it->second.project);
+    if (it->second.lose_create_answers && call.method == http::Method::kPost && call.path == "/servers")
+        co_return MakeError(ErrorCode::kUnavailable, "agent " + cloudlet + ": connection reset");
     co_return answer;
 }
 
@@ -166,7 +173,11 @@ http::Response FakeCloudletGateway::Nova(Cloudlet& c, const std::string& tenant,
             return http::Response::Json(200, json{{"server", ServerBody(c, it->second)}});
         }
         case M::kDelete:
-            c.servers.erase(it);
+            if (c.slow_deletes) {
+                it->second.task_state = "deleting";  // as Nova: accepted again while it deletes
+            } else {
+                c.servers.erase(it);
+            }
             Changed();
             return http::Response::Empty(204);
         default:
@@ -315,6 +326,7 @@ json FakeCloudletGateway::ServerBody(const Cloudlet& c, const Server& s) const {
                        {"href", "http://" + c.id + ".cloudlet.test/compute/" + c.project + "/servers/" + s.id}}})},
     };
     if (s.status == "ERROR") server["fault"] = {{"code", 500}, {"message", s.fault}};
+    server["OS-EXT-STS:task_state"] = s.task_state.empty() ? json() : json(s.task_state);
     return server;
 }
 

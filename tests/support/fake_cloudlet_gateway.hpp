@@ -28,6 +28,7 @@ public:
         std::string id;  // the cloudlet's
         std::string tenant;
         std::string status = "BUILD";
+        std::string task_state;  // "deleting" once a slow delete began
         std::string fault;
         nlohmann::json request;  // the create's "server" object as the cloudlet received it
     };
@@ -47,10 +48,12 @@ public:
     struct Cloudlet {
         std::string id;
         std::int64_t total_ram_mb = 16384;
-        std::int64_t used_ram_mb = 0;  // by servers other than the fake's own
-        bool unreachable = false;      // every call and load: kUnavailable
-        bool refuse_builds = false;    // creates are accepted, then go ERROR
-        bool hold_builds = false;      // builds stay BUILD until Finish()
+        std::int64_t used_ram_mb = 0;      // by servers other than the fake's own
+        bool unreachable = false;          // every call and load: kUnavailable
+        bool refuse_builds = false;        // creates are accepted, then go ERROR
+        bool hold_builds = false;          // builds stay BUILD until Finish()
+        bool slow_deletes = false;         // deleted servers stay (task_state deleting) until FinishDeletes()
+        bool lose_create_answers = false;  // creates are made, but their answer is lost (kUnavailable)
         std::vector<Flavor> flavors;
         std::map<std::string, Server> servers;
         std::map<std::string, Image> images;          // by id (shoal images keep their id everywhere)
@@ -74,6 +77,8 @@ public:
                 const std::string& server_id,
                 std::string status = "ACTIVE",
                 std::string fault = {});
+    // Removes the servers a slow delete left in task_state deleting.
+    void FinishDeletes(const std::string& cloudlet);
     // Servers at a cloudlet in the given status ("" for any).
     std::vector<Server> ServersAt(const std::string& cloudlet, const std::string& status = {}) const;
     // The calls made so far; those of one method and path prefix.
