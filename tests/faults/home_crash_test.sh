@@ -52,7 +52,12 @@ as_idp_admin() {
 project=$(as_idp_admin openstack project create demo -f value -c id)
 as_idp_admin openstack user create --password s3cret --project demo demo -f value -c id >/dev/null
 as_idp_admin openstack role add --project demo --user demo member
-for k in $(seq 1 $N); do spawn "cloudlet$k" cloudlet --name "cloudlet$k" --hypervisors 2 --boot-delay-ms 1500 --state "cloudlet$k.db"; done
+# Quotas as an operator sets them for a shoal (Nova's default of 10 instances would refuse the burst).
+echo '{ "quota": { "instances": 200, "cores": 400, "ram_mb": 409600 } }' >cloudlet.json
+for k in $(seq 1 $N); do
+  spawn "cloudlet$k" cloudlet --config cloudlet.json --name "cloudlet$k" --hypervisors 2 --boot-delay-ms 1500 \
+    --state "cloudlet$k.db"
+done
 
 # at_cloudlet K command...: as cloudlet K's admin, directly (not through shoal).
 at_cloudlet() {
@@ -149,15 +154,20 @@ restart_home() {
   spawn agent1 agent --config agent1-restart.json
   wait_for "the restarted home is a member again" 60 all_members
 }
-burst() {  # $1: name prefix; prints nothing, sets IDS
+burst() {  # $1: name prefix. Sets SEEN_IDS: the ids the user could list at once (servers still
+  # being scheduled are not listed yet: docs/reliability.md), and the home may already be dead.
   "${compute[@]}" server create --image fault-img --flavor m1.tiny --nic none --min $VMS --max $VMS "$1" >/dev/null
-  IDS=$(openstack server list -f value -c ID -c Name | awk -v p="$1" '$2 ~ "^"p {print $1}' | sort)
-  expect_eq "$VMS servers acknowledged" "$VMS" "$(wc -l <<<"$IDS")"
+  echo "ok: a create of $VMS answered 202"
+  SEEN_IDS=$(openstack server list -f value -c ID -c Name 2>/dev/null | awk -v p="$1" '$2 ~ "^"p {print $1}' | sort || true)
 }
-home_exit_code() {
+ids_of() { openstack server list -f value -c ID -c Name | awk -v p="$1" '$2 ~ "^"p {print $1}' | sort; }
+subset() {  # $1 within $2
+  [[ -z "$1" ]] || [[ -z "$(comm -23 <(echo "$1") <(echo "$2"))" ]]
+}
+home_died_of_sigkill() {  # waits for the home's process (in this shell: $(...) could not)
   local rc=0
-  wait "${PID[agent1]}" || rc=$?
-  echo "$rc"
+  wait "${PID[agent1]}" 2>/dev/null || rc=$?
+  expect_eq "it died of SIGKILL" 137 "$rc"
 }
 
 POINTS=(boot.ask_loads.after boot.hold.after boot.ensure_image.after boot.record.before boot.record.after
@@ -172,11 +182,13 @@ wait_for "the restarted home is a member again" 60 all_members
 t0=$SECONDS
 burst r1
 wait_for "the home died at $point" 120 bash -c "! kill -0 ${PID[agent1]} 2>/dev/null"
-expect_eq "it died of SIGKILL" 137 "$(home_exit_code)"
+home_died_of_sigkill
 restart_home
 wait_for "every server of round 1 ACTIVE after the restart" 180 all_settled
 echo "ok: recovered in $((SECONDS - t0)) s from the create"
-R1=$IDS
+R1=$(ids_of r1)
+expect_eq "round 1: all $VMS acknowledged servers are there" "$VMS" "$(wc -l <<<"$R1")"
+subset "$SEEN_IDS" "$R1" || fail "ids listed before the crash are gone: $(comm -23 <(echo "$SEEN_IDS") <(echo "$R1"))"
 check_invariants "$R1"
 
 delay_ms=$((200 + RANDOM % 2300))
@@ -186,16 +198,19 @@ burst r2
 sleep "$(printf '0.%03d' $((delay_ms % 1000)))"
 sleep $((delay_ms / 1000))
 kill -9 "${PID[agent1]}"
-expect_eq "it died of SIGKILL" 137 "$(home_exit_code)"
+home_died_of_sigkill
 restart_home
 wait_for "every server of rounds 1 and 2 ACTIVE after the restart" 180 all_settled
 echo "ok: recovered in $((SECONDS - t0)) s from the create"
-check_invariants "$(sort <<<"$R1"$'\n'"$IDS")"
+R2=$(ids_of r2)
+expect_eq "round 2: all $VMS acknowledged servers are there" "$VMS" "$(wc -l <<<"$R2")"
+subset "$SEEN_IDS" "$R2" || fail "ids listed before the kill are gone: $(comm -23 <(echo "$SEEN_IDS") <(echo "$R2"))"
+check_invariants "$(sort <<<"$R1"$'\n'"$R2")"
 
 echo "== round 3: the home is killed while it deletes all $((2 * VMS)) servers"
 openstack server list -f value -c ID | xargs openstack server delete
 kill -9 "${PID[agent1]}"
-expect_eq "it died of SIGKILL" 137 "$(home_exit_code)"
+home_died_of_sigkill
 restart_home
 none_left() {
   [[ -z $(openstack server list -f value -c ID) ]] || return 1
