@@ -260,6 +260,7 @@ struct Agent::Impl {
                     {"build_failures", n.build_failures},
                     {"placement_failures", n.placement_failures},
                     {"builds_undone", n.undone},
+                    {"boots_running", nova->Running()},  // boots and deletes this home carries out now
                     {"image_imports", glance->Imports()},
                     {"image_imports_joined", glance->ImportsJoined()},
                     {"builds_in_flight", ledger.Totals(config.id).builds}};

@@ -61,6 +61,7 @@ struct StatusOptions {
     std::string config_path;
     std::string agent;
     bool all = false;
+    std::string home_of;  // a tenant: print its home agent as the asked agent sees it
 };
 
 asio::awaitable<Result<json>> StatusOf(a2a::Peers& peers, std::string address) {
@@ -75,6 +76,21 @@ asio::awaitable<Result<json>> StatusOf(a2a::Peers& peers, std::string address) {
 asio::awaitable<int> FetchStatus(http::Client& http, const agent::AgentConfig& config, const StatusOptions& o) {
     a2a::PeerClient peers(http, config.secret, "status-cli");
     const std::string first = o.agent.empty() ? config.listen_address + ":" + std::to_string(config.a2a_port) : o.agent;
+    if (!o.home_of.empty()) {
+        auto request = a2a::ToRequest(a2a::TenantHomeQuery{o.home_of});
+        auto answer = co_await a2a::Ask(peers, first, std::move(request), std::chrono::seconds(5));
+        if (!answer.ok()) {
+            std::cerr << "shoal status: " << first << ": " << answer.error().message << "\n";
+            co_return 1;
+        }
+        auto home = a2a::FromResponse<a2a::TenantHomeAnswer>(*answer);
+        if (!home.ok()) {
+            std::cerr << "shoal status: " << first << ": " << home.error().message << "\n";
+            co_return 1;
+        }
+        std::cout << home->home.id << " " << home->home.address << std::endl;
+        co_return 0;
+    }
     auto status = co_await StatusOf(peers, first);
     if (!status.ok()) {
         std::cerr << "shoal status: " << first << ": " << status.error().message << "\n";
@@ -140,6 +156,7 @@ void AddStatusCommand(CLI::App& app) {
         ->check(CLI::ExistingFile);
     cmd->add_option("--agent", o->agent, "host:port of the agent to ask (default: the config's own listener)");
     cmd->add_flag("--all", o->all, "Ask every member the agent knows of; print a JSON array");
+    cmd->add_option("--home-of", o->home_of, "A tenant (project id): print its home agent's id and A2A address");
     cmd->callback([o] { std::exit(RunStatus(*o)); });  // NOLINT(concurrency-mt-unsafe): one thread, at the end
 }
 

@@ -534,6 +534,17 @@ asio::awaitable<NovaProxy::BootStep> NovaProxy::CarryLoads(BootRun& run, const A
     co_return BootStep{answered};
 }
 
+void NovaProxy::Recorded(BootRun& run, const BootState& state) {
+    if (state.failed.size() > run.failed_builds) {
+        stats_.build_failures += state.failed.size() - run.failed_builds;
+        run.failed_builds = state.failed.size();
+    }
+    if (state.phase == BootPhase::kError) {
+        ++stats_.placement_failures;
+        spdlog::warn("server {} of {}: {}", run.id, run.tenant, state.fault);
+    }
+}
+
 asio::awaitable<NovaProxy::BootStep> NovaProxy::CarryRecord(BootRun& run, const Record& r) {
     state::ResourceRecord& rec = run.rec;
     const BootPhase phase = r.state.phase;
@@ -561,14 +572,7 @@ asio::awaitable<NovaProxy::BootStep> NovaProxy::CarryRecord(BootRun& run, const 
         auto put = co_await state_.PutResource(rec);
         if (put.ok()) {
             rec.revision = put->revision;
-            if (r.state.failed.size() > run.failed_builds) {
-                stats_.build_failures += r.state.failed.size() - run.failed_builds;
-                run.failed_builds = r.state.failed.size();
-            }
-            if (phase == BootPhase::kError) {
-                ++stats_.placement_failures;
-                spdlog::warn("server {} of {}: {}", run.id, run.tenant, r.state.fault);
-            }
+            Recorded(run, r.state);
             co_return BootStep{};
         }
         if (put.error().code != ErrorCode::kConflict) {
@@ -580,6 +584,13 @@ asio::awaitable<NovaProxy::BootStep> NovaProxy::CarryRecord(BootRun& run, const 
         }
         auto current = co_await state_.GetResource(run.tenant, run.id);
         if (!current.ok()) co_return BootStep{std::nullopt, true};  // forgotten meanwhile
+        if (current->extra.value("boot", json()) == rec.extra["boot"] && current->cloudlet_id == rec.cloudlet_id &&
+            current->status == rec.status) {
+            // Our own write after all (etcd retried it on another member and then said conflict).
+            rec.revision = current->revision;
+            Recorded(run, r.state);
+            co_return BootStep{};
+        }
         const BootState seen = BootOf(*current);
         if (seen.phase == BootPhase::kDeleting && phase != BootPhase::kDeleting) {
             // The user's delete, written while this step was on its way: it wins.

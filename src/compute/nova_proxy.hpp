@@ -108,6 +108,7 @@ private:
     boost::asio::awaitable<BootStep> Carry(BootRun& run, const BootAction& action);
     boost::asio::awaitable<BootStep> CarryLoads(BootRun& run, const AskLoads& a);
     boost::asio::awaitable<BootStep> CarryRecord(BootRun& run, const Record& r);
+    void Recorded(BootRun& run, const BootState& state);  // the stats of a state once it is written
     boost::asio::awaitable<BootStep> CarryCreate(BootRun& run, const SendCreate& a);
     boost::asio::awaitable<BootStep> CarryWatch(BootRun& run, const Watch& a);
     // The cloudlet's id of the server tagged with `server_id` there ("" when none is).
