@@ -2,8 +2,7 @@
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/deferred.hpp>
-#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -504,29 +503,60 @@ asio::awaitable<NovaProxy::BootStep> NovaProxy::Carry(BootRun& run, const BootAc
     co_return BootStep{std::nullopt, true};  // Done
 }
 
+namespace {
+
+// The loads of one decision, filled in as they arrive; shared with the asks, which may outlive
+// the decision that stopped waiting for them.
+struct LoadAnswers {
+    explicit LoadAnswers(const asio::any_io_executor& ex, std::size_t n) : got(n), all_in(ex) {}
+    std::vector<std::optional<Result<scheduler::CloudletLoad>>> got;
+    std::size_t pending = 0;
+    asio::steady_timer all_in;  // cancelled when the last answer arrives
+};
+
+asio::awaitable<void> AskOne(std::shared_ptr<LoadAnswers> answers,
+                             std::size_t i,
+                             asio::awaitable<Result<scheduler::CloudletLoad>> ask) {
+    auto load = co_await std::move(ask);
+    answers->got[i] = std::move(load);
+    if (--answers->pending == 0) answers->all_in.cancel();
+}
+
+}  // namespace
+
 asio::awaitable<NovaProxy::BootStep> NovaProxy::CarryLoads(BootRun& run, const AskLoads& a) {
     run.turn.emplace(co_await decision_turn_.Lock());
-    auto names = gateway_.Candidates(a.sample);
+    const auto now = options_.clock->Steady();
+    std::erase_if(unanswered_, [&](const auto& u) { return u.second <= now; });
+    // Candidates that did not answer a load lately are not asked (nor waited for) again yet.
+    auto names = gateway_.Candidates(a.sample + unanswered_.size());
     std::erase_if(names, [&](const std::string& n) {
-        return std::find(a.exclude.begin(), a.exclude.end(), n) != a.exclude.end();
+        return std::find(a.exclude.begin(), a.exclude.end(), n) != a.exclude.end() || unanswered_.count(n) > 0;
     });
+    if (names.size() > a.sample) names.resize(a.sample);
     LoadsAnswered answered;
     if (names.empty()) co_return BootStep{answered};
-    // Every candidate's load at once.
-    using Ask = decltype(asio::co_spawn(executor_, gateway_.Load(std::string()), asio::deferred));
-    std::vector<Ask> asks;
-    asks.reserve(names.size());
-    for (const auto& n : names) asks.push_back(asio::co_spawn(executor_, gateway_.Load(n), asio::deferred));
+    // Every candidate's load at once, waited for at most load_timeout: one stopped cloudlet must
+    // not hold every decision of this home (they take turns).
+    auto answers = std::make_shared<LoadAnswers>(executor_, names.size());
+    answers->pending = names.size();
+    answers->all_in.expires_after(options_.load_timeout);
     const auto asked = options_.clock->Steady();
-    auto [order, failures, loads] = co_await asio::experimental::make_parallel_group(std::move(asks))
-                                        .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
-    (void)order;
+    for (std::size_t i = 0; i < names.size(); ++i)
+        asio::co_spawn(executor_, AskOne(answers, i, gateway_.Load(names[i])), asio::detached);
+    if (answers->pending > 0) {
+        boost::system::error_code ec;
+        co_await answers->all_in.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
     for (std::size_t i = 0; i < names.size(); ++i) {
-        if (failures[i] || !loads[i].ok()) {
-            spdlog::info("server {} of {}: no load from {}", run.id, run.tenant, names[i]);
+        const auto& got = answers->got[i];
+        if (!got || !got->ok()) {
+            spdlog::info("server {} of {}: no load from {}: {}", run.id, run.tenant, names[i],
+                         got ? got->error().message : std::string("no answer in time"));
+            if (!got) unanswered_[names[i]] = options_.clock->Steady() + options_.unanswered_pause;
             continue;
         }
-        scheduler::CloudletLoad load = std::move(loads[i]).value();
+        scheduler::CloudletLoad load = got->value();
         // This home's decisions that the load cannot include yet.
         AddUnreported(load, asked);
         answered.loads.push_back(std::move(load));

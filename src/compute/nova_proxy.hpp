@@ -31,6 +31,8 @@ struct NovaProxyOptions {
     std::chrono::milliseconds list_timeout{10'000};    // a cloudlet slower than this is a down cell
     std::chrono::milliseconds poll{500};               // build progress checks without a watcher
     std::chrono::milliseconds backoff{1'000};          // first pause before asking an unreachable cloudlet again
+    std::chrono::milliseconds load_timeout{3'000};     // a candidate's load not in by then is left out
+    std::chrono::seconds unanswered_pause{10};         // ... and it is not asked again for this long
     std::chrono::milliseconds build_wait{5'000};       // long poll of the cloudlet's agent's build watch
     std::chrono::seconds flavor_cache{300};
     Clock* clock = &SystemClock();  // build deadlines, the flavor cache, the times users see
@@ -152,10 +154,11 @@ private:
     std::map<std::string, std::string, std::less<>> projects_;  // "cloudlet/tenant" -> project id there
     Rng rng_;
     Stats stats_;
-    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // expires with this proxy
-    AsyncMutex decision_turn_;                                    // one placement decision at a time
-    std::set<std::string, std::less<>> running_;                  // "tenant/server" with a runner here
-    std::set<std::string, std::less<>> undoing_;                  // "tenant/operation" being undone here
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);        // expires with this proxy
+    AsyncMutex decision_turn_;                                          // one placement decision at a time
+    std::map<std::string, Clock::SteadyTime, std::less<>> unanswered_;  // candidates left out until then
+    std::set<std::string, std::less<>> running_;                        // "tenant/server" with a runner here
+    std::set<std::string, std::less<>> undoing_;                        // "tenant/operation" being undone here
 };
 
 }  // namespace shoal::compute

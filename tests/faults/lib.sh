@@ -141,3 +141,8 @@ no_servers_left() {
   local k
   for k in $(seq 1 "$1"); do [[ -z $(cloudlet_servers "$k") ]] || return 1; done
 }
+# boots_running K: how many boots and deletes agent K runs now (its status).
+boots_running() {
+  "$SHOAL" status --config "agent$1.json" --agent "$(a2a_of "agent$1")" | json_eval 'd["api"]["boots_running"]'
+}
+home_idle() { [[ "$(boots_running "$1")" == 0 ]]; }

@@ -100,9 +100,7 @@ settled() {  # 40 servers, none BUILD or ERROR (those on the dead agent's cloudl
 # Builds in flight at the dead agent's cloudlet cannot be watched: they fail over after the build
 # timeout and are placed elsewhere. The new home's runners then all end.
 nh=${new_home#agent}
-runners() { "$SHOAL" status --config "agent$nh.json" --agent "$(a2a_of "agent$nh")" | json_eval 'd["api"]["boots_running"]'; }
-home_idle() { [[ "$(runners)" == 0 ]]; }
-wait_for "the new home finished every boot it took over" 240 home_idle
+wait_for "the new home finished every boot it took over" 240 home_idle "$nh"
 wait_for "no server in BUILD or ERROR (those on the dead agent's cloudlet are UNKNOWN, a down cell)" 60 settled
 echo "ok: taken over and finished in $((SECONDS - t0)) s: $(openstack --os-compute-api-version 2.69 server list -f value -c Status | sort | uniq -c | tr -s ' ' | tr '\n' ' ')"
 echo "ok: $(json_eval 'd["api"]["build_failures"]' < <("$SHOAL" status --config "agent$nh.json" --agent "$(a2a_of "agent$nh")")) builds failed over at the new home"
