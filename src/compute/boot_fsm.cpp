@@ -34,6 +34,13 @@ std::string_view ToString(BootPhase phase) {
     return "scheduling";
 }
 
+std::string_view ActionName(const BootAction& action) {
+    static constexpr std::array<std::string_view, std::variant_size_v<BootAction>> kNames{
+        "ask_loads", "hold", "ensure_image", "record", "send_create", "find_create", "release",
+        "watch",     "undo", "send_delete",  "wait",   "forget",      "done"};
+    return kNames[action.index()];
+}
+
 std::optional<BootPhase> BootPhaseFrom(std::string_view name) {
     for (const auto& [p, n] : kPhases)
         if (n == name) return p;

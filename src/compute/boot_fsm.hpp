@@ -125,6 +125,9 @@ using BootAction = std::variant<AskLoads,
                                 Forget,
                                 Done>;
 
+// The action's name in fault-injection points and logs: "ask_loads", "send_create", ...
+std::string_view ActionName(const BootAction& action);
+
 // ---- events: what the shell feeds back ---------------------------------------------------------
 
 struct LoadsAnswered {

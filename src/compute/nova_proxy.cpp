@@ -298,13 +298,6 @@ asio::awaitable<Result<http::Response>> NovaProxy::Create(http::Request& req) {
 
 namespace {
 
-std::string_view ActionName(const BootAction& a) {
-    static constexpr std::array<std::string_view, std::variant_size_v<BootAction>> kNames{
-        "ask_loads", "hold", "ensure_image", "record", "send_create", "find_create", "release",
-        "watch",     "undo", "send_delete",  "wait",   "forget",      "done"};
-    return kNames[a.index()];
-}
-
 // The record's boot state; a record written before the boot state machine is read from its old
 // placement field.
 BootState BootOf(const state::ResourceRecord& r) {

@@ -23,13 +23,6 @@ using compute::BootPhase;
 using compute::BootState;
 using Ms = std::int64_t;
 
-std::string_view ActionName(const BootAction& a) {
-    static constexpr std::array<std::string_view, std::variant_size_v<BootAction>> kNames{
-        "ask_loads", "hold", "ensure_image", "record", "send_create", "find_create", "release",
-        "watch",     "undo", "send_delete",  "wait",   "forget",      "done"};
-    return kNames[a.index()];
-}
-
 struct SimServer {
     std::string tag;  // the shoal id it was created for
     Ms ready_at = 0;  // BUILD until then, then ACTIVE or ERROR

@@ -61,6 +61,13 @@ protected:
         t.max_backoff_ms = 8'000;
         return BootFsm("srv-1", scheduler::FlavorNeed{"m1.small", 2048}, policy, t, std::move(state), rng_);
     }
+    // Drives a new boot to its create sent to "a" (the only candidate), holding reservation 7.
+    static void ToCreateSent(BootFsm& fsm) {
+        fsm.Start(kT0);
+        fsm.On(LoadsAnswered{{Load("a", 9000)}}, kT0);
+        fsm.On(Held{7}, kT0);
+        ASSERT_EQ(Kinds(fsm.On(ImageReady{true, "img", {}}, kT0)), (V{"Record", "SendCreate"}));
+    }
     // Drives a new boot to a build at `cloudlet` (the emptier of a and b) with cloudlet id `id`.
     void ToBuilding(BootFsm& fsm, const std::string& id = "c-1") {
         ASSERT_EQ(Kinds(fsm.Start(kT0)), V{"AskLoads"});
@@ -182,10 +189,7 @@ TEST_F(BootFsmTest, NothingFittingWaitsThenSamplesAgainAndFailsOnceTheSamplingsA
 
 TEST_F(BootFsmTest, ARejectedCreateFailsAtOnceAndGivesTheHoldBack) {
     auto fsm = Make();
-    fsm.Start(kT0);
-    fsm.On(LoadsAnswered{{Load("a", 9000)}}, kT0);
-    fsm.On(Held{7}, kT0);
-    fsm.On(ImageReady{true, "img", {}}, kT0);
+    ToCreateSent(fsm);
     auto b = fsm.On(CreateAnswered{O::kRejected, {}, "Invalid key_name provided."}, kT0);
     ASSERT_EQ(Kinds(b), (V{"Release", "Record", "Done"}));
     EXPECT_EQ(Nth<Release>(b, 0).reservation, 7u);
@@ -194,10 +198,7 @@ TEST_F(BootFsmTest, ARejectedCreateFailsAtOnceAndGivesTheHoldBack) {
 
 TEST_F(BootFsmTest, ARefusedCreateOrAMissingImageFailsThatCloudletAndGivesTheHoldBack) {
     auto fsm = Make();
-    fsm.Start(kT0);
-    fsm.On(LoadsAnswered{{Load("a", 9000)}}, kT0);
-    fsm.On(Held{7}, kT0);
-    fsm.On(ImageReady{true, "img", {}}, kT0);
+    ToCreateSent(fsm);
     auto b = fsm.On(CreateAnswered{O::kRefused, {}, "create answered 403: Quota exceeded"}, kT0);
     ASSERT_EQ(Kinds(b), (V{"Release", "Record", "AskLoads"}));
     EXPECT_EQ(fsm.State().failed, V{"a"});
@@ -212,10 +213,7 @@ TEST_F(BootFsmTest, ARefusedCreateOrAMissingImageFailsThatCloudletAndGivesTheHol
 
 TEST_F(BootFsmTest, ALostCreateIsLookedForBeforeAnythingIsSentAgain) {
     auto fsm = Make();
-    fsm.Start(kT0);
-    fsm.On(LoadsAnswered{{Load("a", 9000)}}, kT0);
-    fsm.On(Held{7}, kT0);
-    fsm.On(ImageReady{true, "img", {}}, kT0);
+    ToCreateSent(fsm);
     // No answer: it may be there. The hold is not given back (the create may have taken it over).
     auto b = fsm.On(CreateAnswered{O::kLost, {}, "timeout"}, kT0);
     ASSERT_EQ(Kinds(b), V{"FindCreate"});
@@ -229,20 +227,14 @@ TEST_F(BootFsmTest, ALostCreateIsLookedForBeforeAnythingIsSentAgain) {
 TEST_F(BootFsmTest, ALostCreateNotFoundThereFailsThatCloudletAndAnUnanswerableLookupEndsInAnUndoByTag) {
     {
         auto fsm = Make();
-        fsm.Start(kT0);
-        fsm.On(LoadsAnswered{{Load("a", 9000)}}, kT0);
-        fsm.On(Held{7}, kT0);
-        fsm.On(ImageReady{true, "img", {}}, kT0);
+        ToCreateSent(fsm);
         fsm.On(CreateAnswered{O::kLost, {}, "timeout"}, kT0);
         auto b = fsm.On(CreateFound{true, ""}, kT0);
         ASSERT_EQ(Kinds(b), (V{"Record", "AskLoads"}));
         EXPECT_EQ(fsm.State().failed, V{"a"});
     }
     auto fsm = Make();
-    fsm.Start(kT0);
-    fsm.On(LoadsAnswered{{Load("a", 9000)}}, kT0);
-    fsm.On(Held{7}, kT0);
-    fsm.On(ImageReady{true, "img", {}}, kT0);
+    ToCreateSent(fsm);
     fsm.On(CreateAnswered{O::kLost, {}, "timeout"}, kT0);
     // The cloudlet does not answer the lookup: asked again, with a doubling pause.
     auto b = fsm.On(CreateFound{false, ""}, kT0);

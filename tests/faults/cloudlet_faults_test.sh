@@ -19,25 +19,14 @@ cd "$work"
 export OS_CLIENT_CONFIG_FILE=/dev/null
 N=3
 VMS=40
-SEED=${FAULT_SEED:-$((RANDOM % 10000))}
-RANDOM=$SEED
 BUILD_TIMEOUT_MS=12000
-echo "== seed $SEED (FAULT_SEED=$SEED replays these choices)"
+fault_seed
 
 start_idp_and_cloudlets $N
 echo "== $N agents (shoal agent) on SQLite; the demo project's home is agent1"
-seeds="[]"
-for k in $(seq 1 $N); do
-  write_agent_config "$k" "$seeds" "{ \"backend\": \"sqlite\", \"path\": \"$work/agent$k.db\" }" \
-    "{ \"mode\": \"static\", \"table\": { \"$PROJECT\": \"agent1\" } }"
-  spawn "agent$k" agent --config "agent$k.json"
-  seeds="[\"$(a2a_of "agent$k")\"]"
-done
-all_see() { for k in "${@:2}"; do sees_members "$k" "$1" || return 1; done; }
-wait_for "every agent sees $N members" 60 all_see $N 1 2 3
+start_agents $N sqlite "{ \"mode\": \"static\", \"table\": { \"$PROJECT\": \"agent1\" } }"
 user_at agent1
-head -c 65536 /dev/urandom >disk.raw
-openstack image create --file disk.raw --disk-format raw --container-format bare fault-img -f value -c id >/dev/null
+upload_image
 
 all_active() { [[ "$(openstack server list -f value -c Status | sort -u | tr '\n' ' ')" == "ACTIVE " ]]; }
 burst() {

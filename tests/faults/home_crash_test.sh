@@ -19,35 +19,25 @@ cd "$work"
 export OS_CLIENT_CONFIG_FILE=/dev/null
 N=3
 VMS=40
-SEED=${FAULT_SEED:-$((RANDOM % 10000))}
-RANDOM=$SEED
-echo "== seed $SEED (FAULT_SEED=$SEED replays these choices)"
+fault_seed
 
 echo "== an identity provider and $N cloudlets (shoal cloudlet), each with its own state file"
 start_idp_and_cloudlets $N
 
 echo "== $N agents (shoal agent) on SQLite; the demo project's home is agent1 (static mapping)"
-seeds="[]"
-for k in $(seq 1 $N); do
-  write_agent_config "$k" "$seeds" "{ \"backend\": \"sqlite\", \"path\": \"$work/agent$k.db\" }" \
-    "{ \"mode\": \"static\", \"table\": { \"$PROJECT\": \"agent1\" } }"
-  spawn "agent$k" agent --config "agent$k.json"
-  seeds="[\"$(a2a_of "agent$k")\"]"
-done
+start_agents $N sqlite "{ \"mode\": \"static\", \"table\": { \"$PROJECT\": \"agent1\" } }"
 with_seeds 1 "[\"$(a2a_of agent2)\"]"  # agent1 rejoins through agent2 after each restart
-all_members() { for k in $(seq 1 $N); do sees_members "$k" $N || return 1; done; }
-wait_for "every agent sees $N members" 60 all_members
+all_members() { all_see $N $(seq 1 $N); }
 
 # The user talks to agent2 only; agent2 forwards to the home, agent1.
 user_at agent2
-head -c 65536 /dev/urandom >disk.raw
-openstack image create --file disk.raw --disk-format raw --container-format bare fault-img -f value -c id >/dev/null
-echo "ok: image uploaded through agent2"
+upload_image
 
 all_settled() { [[ "$(openstack server list -f value -c Status | sort -u | tr '\n' ' ')" == "ACTIVE " ]]; }
 restart_home() {
   spawn agent1 agent --config agent1.json
   wait_for "the restarted home is a member again" 60 all_members
+  echo "ok: the restarted home $(grep -o 'resumed [0-9]* boots and [0-9]* undos' agent1.log | tail -1 || echo 'resumed nothing')"
 }
 burst() {  # $1: name prefix. SEEN_IDS: the ids the user could list at once (the home may be dying).
   "${compute[@]}" server create --image fault-img --flavor m1.tiny --nic none --min $VMS --max $VMS "$1" >/dev/null

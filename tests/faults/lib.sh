@@ -146,3 +146,35 @@ boots_running() {
   "$SHOAL" status --config "agent$1.json" --agent "$(a2a_of "agent$1")" | json_eval 'd["api"]["boots_running"]'
 }
 home_idle() { [[ "$(boots_running "$1")" == 0 ]]; }
+# fault_seed: SEED from FAULT_SEED, else at random; bash's RANDOM seeded with it, so a run replays.
+fault_seed() {
+  SEED=${FAULT_SEED:-$((RANDOM % 10000))}
+  RANDOM=$SEED
+  echo "== seed $SEED (FAULT_SEED=$SEED replays these choices)"
+}
+# start_agents N STATE MAPPING: agents 1..N beside cloudlets 1..N, each joining through the one
+# before, until every one sees N members. STATE: "sqlite" (a file each) or the JSON of a store
+# config; MAPPING: the JSON of a mapping config.
+start_agents() {
+  local n=$1 state=$2 mapping=$3 seeds="[]" k s
+  for k in $(seq 1 "$n"); do
+    s=$state
+    [[ "$state" == sqlite ]] && s="{ \"backend\": \"sqlite\", \"path\": \"$work/agent$k.db\" }"
+    write_agent_config "$k" "$seeds" "$s" "$mapping"
+    spawn "agent$k" agent --config "agent$k.json"
+    seeds="[\"$(a2a_of "agent$k")\"]"
+  done
+  wait_for "every agent sees $n members" 60 all_see "$n" $(seq 1 "$n")
+}
+# all_see N K...: agents K... each see N members.
+all_see() {
+  local n=$1 k
+  shift
+  for k in "$@"; do sees_members "$k" "$n" || return 1; done
+}
+# upload_image: a small raw image, fault-img, as the user.
+upload_image() {
+  head -c 65536 /dev/urandom >disk.raw
+  openstack image create --file disk.raw --disk-format raw --container-format bare fault-img -f value -c id >/dev/null
+  echo "ok: image fault-img uploaded"
+}

@@ -23,10 +23,8 @@ cd "$work"
 export OS_CLIENT_CONFIG_FILE=/dev/null
 N=3
 VMS=40
-SEED=${FAULT_SEED:-$((RANDOM % 10000))}
-RANDOM=$SEED
 BUILD_TIMEOUT_MS=15000  # builds on the dead agent's cloudlet fail over after this
-echo "== seed $SEED (FAULT_SEED=$SEED replays these choices)"
+fault_seed
 
 echo "== a three-member etcd"
 read -r -a ports < <(python3 -c '
@@ -58,23 +56,15 @@ trap 'cleanup; rm -rf "$ETCD_DIR"/shoal-fault-etcd-$$-*' EXIT
 
 start_idp_and_cloudlets $N
 echo "== $N agents (shoal agent) on the shared etcd, dynamic mapping"
-seeds="[]"
-for k in $(seq 1 $N); do
-  write_agent_config "$k" "$seeds" "{ \"backend\": \"etcd\", \"endpoints\": [$endpoints], \"prefix\": \"/fault-$$/\" }" \
-    '{ "mode": "dynamic" }'
-  spawn "agent$k" agent --config "agent$k.json"
-  seeds="[\"$(a2a_of "agent$k")\"]"
-done
-all_see() { for k in "${@:2}"; do sees_members "$k" "$1" || return 1; done; }
-wait_for "every agent sees $N members" 60 all_see $N 1 2 3
+start_agents $N "{ \"backend\": \"etcd\", \"endpoints\": [$endpoints], \"prefix\": \"/fault-$$/\" }" \
+  '{ "mode": "dynamic" }'
 home=$("$SHOAL" status --config agent1.json --agent "$(a2a_of agent1)" --home-of "$PROJECT" | cut -d' ' -f1)
 home=${home#agent}
 others=()
 for k in $(seq 1 $N); do [[ $k == "$home" ]] || others+=("$k"); done
 echo "ok: the demo project's home is agent$home; the user talks to agent${others[0]}"
 user_at "agent${others[0]}"
-head -c 65536 /dev/urandom >disk.raw
-openstack image create --file disk.raw --disk-format raw --container-format bare fault-img -f value -c id >/dev/null
+upload_image
 
 echo "== $VMS creates; an etcd member and then the home are SIGKILLed while they are in flight"
 "${compute[@]}" server create --image fault-img --flavor m1.tiny --nic none --min $VMS --max $VMS tk >/dev/null
@@ -101,6 +91,7 @@ settled() {  # 40 servers, none BUILD or ERROR (those on the dead agent's cloudl
 # timeout and are placed elsewhere. The new home's runners then all end.
 nh=${new_home#agent}
 wait_for "the new home finished every boot it took over" 240 home_idle "$nh"
+echo "ok: the new home $(grep -o 'resumed [0-9]* boots and [0-9]* undos' "agent$nh.log" | tail -1 || echo 'resumed nothing')"
 wait_for "no server in BUILD or ERROR (those on the dead agent's cloudlet are UNKNOWN, a down cell)" 60 settled
 echo "ok: taken over and finished in $((SECONDS - t0)) s: $(openstack --os-compute-api-version 2.69 server list -f value -c Status | sort | uniq -c | tr -s ' ' | tr '\n' ' ')"
 echo "ok: $(json_eval 'd["api"]["build_failures"]' < <("$SHOAL" status --config "agent$nh.json" --agent "$(a2a_of "agent$nh")")) builds failed over at the new home"
