@@ -125,7 +125,7 @@ std::vector<BootAction> BootFsm::On(const BootEvent& event, std::int64_t now_ms)
     return std::visit(
         Overloaded{
             [&](const LoadsAnswered& e) { return expect(Awaiting::kLoads) ? OnLoads(e, now_ms) : Nothing(); },
-            [&](const Held& e) { return expect(Awaiting::kHold) ? OnHeld(e) : Nothing(); },
+            [&](const Held& e) { return expect(Awaiting::kHold) ? OnHeld(e, now_ms) : Nothing(); },
             [&](const ImageReady& e) { return expect(Awaiting::kImage) ? OnImage(e, now_ms) : Nothing(); },
             [&](const CreateAnswered& e) { return expect(Awaiting::kCreate) ? OnCreate(e, now_ms) : Nothing(); },
             [&](const CreateFound& e) { return expect(Awaiting::kFound) ? OnFound(e, now_ms) : Nothing(); },
@@ -159,7 +159,15 @@ std::vector<BootAction> BootFsm::OnLoads(const LoadsAnswered& e, std::int64_t no
     return {Hold{state_.target, plan_.Need().ram_mb}};
 }
 
-std::vector<BootAction> BootFsm::OnHeld(const Held& e) {
+std::vector<BootAction> BootFsm::OnHeld(const Held& e, std::int64_t now) {
+    if (e.reservation == 0) {
+        // The hold is the one guard against herding: no create goes out without one. A cloudlet
+        // that cannot hold is passed over for a fresh sample (the plan counts the samplings).
+        state_.phase = BootPhase::kScheduling;
+        state_.target.clear();
+        awaiting_ = Awaiting::kTick;
+        return {Wait{now + timings_.retry_ms}};
+    }
     reservation_ = e.reservation;
     awaiting_ = Awaiting::kImage;
     return {EnsureImage{state_.target}};
@@ -238,10 +246,11 @@ std::vector<BootAction> BootFsm::OnFound(const CreateFound& e, std::int64_t now)
     backoff_steps_ = 0;
     if (!e.cloudlet_id.empty()) return Building(e.cloudlet_id, now);
     if (resumed_) {
-        // The crash came before the create left: send it again, to the same cloudlet.
+        // The crash came before the create left: hold again and send it again, to the same
+        // cloudlet (its hold died with the crash, and expires there).
         resumed_ = false;
-        awaiting_ = Awaiting::kImage;
-        return {EnsureImage{state_.target}};
+        awaiting_ = Awaiting::kHold;
+        return {Hold{state_.target, plan_.Need().ram_mb}};
     }
     return BuildFailed(lost_message_.empty() ? "the create was lost" : lost_message_, false);
 }

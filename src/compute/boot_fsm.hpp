@@ -134,7 +134,7 @@ struct LoadsAnswered {
     std::vector<scheduler::CloudletLoad> loads;  // those that answered
 };
 struct Held {
-    std::uint64_t reservation = 0;  // 0: no hold could be made (the create reserves for itself)
+    std::uint64_t reservation = 0;  // 0: no hold could be made there (a fresh sample follows)
 };
 struct ImageReady {
     bool ok = false;
@@ -218,7 +218,7 @@ public:
 
 private:
     std::vector<BootAction> OnLoads(const LoadsAnswered& e, std::int64_t now);
-    std::vector<BootAction> OnHeld(const Held& e);
+    std::vector<BootAction> OnHeld(const Held& e, std::int64_t now);
     std::vector<BootAction> OnImage(const ImageReady& e, std::int64_t now);
     std::vector<BootAction> OnCreate(const CreateAnswered& e, std::int64_t now);
     std::vector<BootAction> OnFound(const CreateFound& e, std::int64_t now);

@@ -325,8 +325,6 @@ struct NovaProxy::BootRun {
     std::string id;
     state::ResourceRecord rec;
     std::optional<AsyncMutex::Held> turn;
-    std::uint64_t decision = 0;
-    bool decision_pending = false;  // no hold was made: the decision counts until the create lands
     std::size_t failed_builds = 0;  // cloudlets in the recorded state's failed list
 };
 
@@ -396,7 +394,7 @@ asio::awaitable<void> NovaProxy::Boot(std::string tenant, std::string id) {
     } leave{this, alive, tenant + "/" + id};
     auto rec = co_await state_.GetResource(tenant, id);
     if (alive.expired() || !rec.ok() || rec->kind != "server") co_return;
-    BootRun run{tenant, id, std::move(rec).value(), std::nullopt, 0, false, 0};
+    BootRun run{tenant, id, std::move(rec).value(), std::nullopt, 0};
     run.failed_builds = BootOf(run.rec).failed.size();
     scheduler::FlavorNeed need{run.rec.extra.value("flavor", ""),
                                run.rec.extra.value("flavor_ram_mb", std::int64_t{0})};
@@ -440,13 +438,11 @@ asio::awaitable<NovaProxy::BootStep> NovaProxy::Carry(BootRun& run, const BootAc
     if (!std::holds_alternative<AskLoads>(action) && !std::holds_alternative<Hold>(action)) run.turn.reset();
     if (const auto* a = std::get_if<AskLoads>(&action)) co_return co_await CarryLoads(run, *a);
     if (const auto* a = std::get_if<Hold>(&action)) {
-        run.decision = Decide(a->cloudlet, a->ram_mb);
+        // Held before the turn passes on: the next decision here, and every decision elsewhere
+        // from now on, sees it in this cloudlet's load (the one guard against herding).
         auto held = co_await gateway_.LoadHolding(a->cloudlet, a->ram_mb);
         run.turn.reset();
-        const std::uint64_t reservation = held.ok() ? held->reservation : 0;
-        run.decision_pending = reservation == 0;
-        if (reservation != 0) Delivered(run.decision, true);
-        co_return BootStep{Held{reservation}};
+        co_return BootStep{Held{held.ok() ? held->reservation : 0}};
     }
     if (const auto* a = std::get_if<EnsureImage>(&action)) {
         auto copy = co_await ensure_image_(run.tenant, run.rec.extra.value("image", ""), a->cloudlet);
@@ -534,7 +530,6 @@ asio::awaitable<NovaProxy::BootStep> NovaProxy::CarryLoads(BootRun& run, const A
     auto answers = std::make_shared<LoadAnswers>(executor_, names.size());
     answers->pending = names.size();
     answers->all_in.expires_after(options_.load_timeout);
-    const auto asked = options_.clock->Steady();
     for (std::size_t i = 0; i < names.size(); ++i)
         asio::co_spawn(executor_, AskOne(answers, i, gateway_.Load(names[i])), asio::detached);
     if (answers->pending > 0) {
@@ -549,10 +544,7 @@ asio::awaitable<NovaProxy::BootStep> NovaProxy::CarryLoads(BootRun& run, const A
             if (!got) unanswered_[names[i]] = options_.clock->Steady() + options_.unanswered_pause;
             continue;
         }
-        scheduler::CloudletLoad load = got->value();
-        // This home's decisions that the load cannot include yet.
-        AddUnreported(load, asked);
-        answered.loads.push_back(std::move(load));
+        answered.loads.push_back(got->value());
     }
     co_return BootStep{answered};
 }
@@ -635,9 +627,7 @@ asio::awaitable<NovaProxy::BootStep> NovaProxy::CarryCreate(BootRun& run, const 
     const state::ResourceRecord& rec = run.rec;
     const std::string flavor_name = rec.extra.value("flavor", "");
     const std::string image = rec.extra.value("image", "");
-    auto refused = [&](O outcome, std::string message) {
-        if (run.decision_pending) Delivered(run.decision, false);
-        run.decision_pending = false;
+    auto refused = [](O outcome, std::string message) {
         return BootStep{CreateAnswered{outcome, {}, std::move(message)}};
     };
     auto flavor = co_await FindFlavor(a.cloudlet, run.tenant, flavor_name);
@@ -662,8 +652,7 @@ asio::awaitable<NovaProxy::BootStep> NovaProxy::CarryCreate(BootRun& run, const 
     CloudletCall call(Service::kCompute, http::Method::kPost, "/servers");
     call.body = http::DumpJson(*body);
     call.microversion = MvString(rec.extra.value("microversion", 1));
-    call.reserve_ram_mb = rec.extra.value("flavor_ram_mb", std::int64_t{0});
-    call.reservation = a.reservation;
+    call.reservation = a.reservation;  // the create takes the decision's hold over
     ++stats_.builds;
     auto answer = co_await gateway_.Call(a.cloudlet, run.tenant, call);
     if (!answer.ok()) co_return refused(O::kLost, answer.error().message);
@@ -675,8 +664,6 @@ asio::awaitable<NovaProxy::BootStep> NovaProxy::CarryCreate(BootRun& run, const 
     if (!b.ok() || !b->contains("server") || !(*b)["server"].contains("id") || !(*b)["server"]["id"].is_string())
         co_return refused(O::kLost, "create answered without a server id");
     projects_[a.cloudlet + "/" + run.tenant] = cloudlet::CloudletProjectOf(*answer);
-    if (run.decision_pending) Delivered(run.decision, true);
-    run.decision_pending = false;
     co_return BootStep{CreateAnswered{O::kAccepted, (*b)["server"]["id"].get<std::string>(), {}}};
 }
 
@@ -814,34 +801,6 @@ asio::awaitable<void> NovaProxy::RunUndo(state::Operation op) {
     }
     (void)co_await state_.FinishOperation(op.tenant, op.id);
     if (!alive.expired()) undoing_.erase(op.tenant + "/" + op.id);
-}
-
-std::uint64_t NovaProxy::Decide(const std::string& cloudlet, std::int64_t ram_mb) {
-    // Deliveries long past can no longer be missing from any load still being used.
-    const auto horizon = options_.clock->Steady() - std::chrono::seconds(60);
-    std::erase_if(decisions_, [&](const auto& d) { return d.second.delivered && *d.second.delivered < horizon; });
-    const std::uint64_t id = next_decision_++;
-    decisions_[id] = Decision{cloudlet, std::max<std::int64_t>(ram_mb, 1), std::nullopt};
-    return id;
-}
-
-void NovaProxy::Delivered(std::uint64_t decision, bool reached_cloudlet) {
-    auto it = decisions_.find(decision);
-    if (it == decisions_.end()) return;
-    if (reached_cloudlet)
-        it->second.delivered = options_.clock->Steady();
-    else
-        decisions_.erase(it);
-}
-
-void NovaProxy::AddUnreported(scheduler::CloudletLoad& load, TimePoint asked) const {
-    // Not yet at the cloudlet, or arrived there after the load was asked for: the cloudlet's
-    // own ledger may not have had it when it answered. Counting it twice errs on the safe side.
-    for (const auto& [id, d] : decisions_) {
-        if (d.cloudlet != load.cloudlet || (d.delivered && *d.delivered < asked)) continue;
-        load.in_flight_ram_mb += d.ram_mb;
-        load.in_flight_builds += 1;
-    }
 }
 
 // ---- reads --------------------------------------------------------------------------------

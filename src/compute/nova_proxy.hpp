@@ -135,21 +135,6 @@ private:
     state::TenantState& state_;
     ImageCopier ensure_image_;
     NovaProxyOptions options_;
-    // Placement decisions made here, kept until no load in use can be missing them: a burst from
-    // one tenant (all placed at its home) must not herd onto the cloudlet that looked emptiest.
-    // A create that reached its cloudlet is in that cloudlet's ledger, but a load asked for
-    // before it arrived is not; so a decision counts for loads asked before its delivery.
-    using TimePoint = Clock::SteadyTime;
-    struct Decision {
-        std::string cloudlet;
-        std::int64_t ram_mb = 0;
-        std::optional<TimePoint> delivered;  // when the create reached the cloudlet
-    };
-    std::uint64_t Decide(const std::string& cloudlet, std::int64_t ram_mb);
-    void Delivered(std::uint64_t decision, bool reached_cloudlet);
-    void AddUnreported(scheduler::CloudletLoad& load, TimePoint asked) const;
-    std::map<std::uint64_t, Decision> decisions_;
-    std::uint64_t next_decision_ = 1;
     std::map<std::string, FlavorList, std::less<>> flavors_;
     std::map<std::string, std::string, std::less<>> projects_;  // "cloudlet/tenant" -> project id there
     Rng rng_;

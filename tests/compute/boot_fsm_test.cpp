@@ -138,6 +138,18 @@ TEST_F(BootFsmTest, AFailedBuildIsUndoneDurablyBeforeTheRecordForgetsItAndPlaced
     EXPECT_EQ(Nth<Hold>(b, 0).cloudlet, "c");
 }
 
+TEST_F(BootFsmTest, NoCreateGoesOutWithoutAHoldACloudletThatCannotHoldIsPassedOverForAFreshSample) {
+    auto fsm = Make();
+    fsm.Start(kT0);
+    fsm.On(LoadsAnswered{{Load("a", 9000), Load("b", 3000)}}, kT0);
+    auto b = fsm.On(Held{0}, kT0);
+    ASSERT_EQ(Kinds(b), V{"Wait"});
+    EXPECT_EQ(Nth<Wait>(b, 0).until_ms, kT0 + 500);
+    EXPECT_TRUE(fsm.State().target.empty());
+    EXPECT_TRUE(fsm.State().failed.empty());  // not a failed build
+    ASSERT_EQ(Kinds(fsm.On(Tick{}, kT0 + 500)), V{"AskLoads"});
+}
+
 TEST_F(BootFsmTest, ABuildStillInBuildPastItsTimeoutFailsThere) {
     auto fsm = Make();
     ToBuilding(fsm);
@@ -161,7 +173,7 @@ TEST_F(BootFsmTest, WhenEveryAttemptFailsTheServerGoesErrorWithNovasNoValidHostF
     auto b = fsm.On(Progress{"ERROR", "boom", nullptr}, kT0);
     ASSERT_EQ(Kinds(b), (V{"Undo", "Record", "AskLoads"}));
     ASSERT_EQ(Kinds(fsm.On(LoadsAnswered{{Load("b", 9000), Load("c", 3000)}}, kT0)), V{"Hold"});
-    ASSERT_EQ(Kinds(fsm.On(Held{0}, kT0)), V{"EnsureImage"});
+    ASSERT_EQ(Kinds(fsm.On(Held{5}, kT0)), V{"EnsureImage"});
     ASSERT_EQ(Kinds(fsm.On(ImageReady{true, "img", {}}, kT0)), (V{"Record", "SendCreate"}));
     EXPECT_EQ(Nth<Watch>(fsm.On(CreateAnswered{O::kAccepted, "c-2", {}}, kT0), 1).cloudlet, "b");
     b = fsm.On(Progress{"ERROR", "boom again", nullptr}, kT0);
@@ -267,11 +279,13 @@ TEST_F(BootFsmTest, AResumedCreateIsLookedForAndSentAgainToTheSameCloudletOnlyIf
     auto fsm = Make(s);
     fsm.Start(kT0);
     auto b = fsm.On(CreateFound{true, ""}, kT0);  // the crash came before the create left
-    ASSERT_EQ(Kinds(b), V{"EnsureImage"});
-    EXPECT_EQ(Nth<EnsureImage>(b, 0).cloudlet, "b");
+    ASSERT_EQ(Kinds(b), V{"Hold"});               // the hold died with the crash: hold again
+    EXPECT_EQ(Nth<Hold>(b, 0).cloudlet, "b");
+    ASSERT_EQ(Kinds(fsm.On(Held{9}, kT0)), V{"EnsureImage"});
     b = fsm.On(ImageReady{true, "img", {}}, kT0);
     ASSERT_EQ(Kinds(b), (V{"Record", "SendCreate"}));
-    EXPECT_EQ(Nth<SendCreate>(b, 1).reservation, 0u);  // the hold died with the crash
+    EXPECT_EQ(Nth<SendCreate>(b, 1).cloudlet, "b");
+    EXPECT_EQ(Nth<SendCreate>(b, 1).reservation, 9u);
     EXPECT_TRUE(fsm.State().failed.empty());
 }
 
