@@ -124,14 +124,23 @@ struct Agent::Impl {
     // leaves a boot that already runs here alone; one that runs at another agent too loses its
     // next compare-and-set write there and stops.
     asio::awaitable<void> AdoptBoots(std::weak_ptr<bool> token) {
+        const auto pause = std::max<std::chrono::milliseconds>(config.overlay.period, std::chrono::milliseconds(300));
         if (config.state.backend != "etcd") {
+            // Resumed boots that must be placed again want candidates: the members known once
+            // the agent has joined (a few periods at most), not itself alone.
+            for (int i = 0; i < 10 && sampler->Members().Members().size() < 2 && !config.seeds.empty(); ++i) {
+                adopt_timer->expires_after(pause);
+                boost::system::error_code ec;
+                co_await adopt_timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+                if (token.expired() || !started) co_return;
+            }
             co_await nova->Resume();
             co_return;
         }
         std::set<std::string> seen;
         while (!token.expired() && started) {
             adopt_timer->expires_after(
-                std::max<std::chrono::milliseconds>(config.overlay.period * 3, std::chrono::milliseconds(1'000)));
+                std::max<std::chrono::milliseconds>(pause * 3, std::chrono::milliseconds(1'000)));
             boost::system::error_code ec;
             co_await adopt_timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
             if (token.expired() || !started) co_return;
