@@ -128,7 +128,7 @@ struct Agent::Impl {
         if (config.state.backend != "etcd") {
             // Resumed boots that must be placed again want candidates: the members known once
             // the agent has joined (a few periods at most), not itself alone.
-            for (int i = 0; i < 10 && sampler->Members().Members().size() < 2 && !config.seeds.empty(); ++i) {
+            for (int i = 0; i < 10 && sampler->Members().Members().size() < 2; ++i) {
                 adopt_timer->expires_after(pause);
                 boost::system::error_code ec;
                 co_await adopt_timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
