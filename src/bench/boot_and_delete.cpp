@@ -25,7 +25,7 @@ BootAndDelete::BootAndDelete(asio::any_io_executor executor,
                              BootPlan plan,
                              CountServers count,
                              OnProgress progress)
-    : executor_(executor),
+    : executor_(std::move(executor)),
       http_(http),
       limiter_(std::make_unique<RequestLimiter>(plan.max_requests_in_flight)),
       plan_(std::move(plan)),

@@ -161,7 +161,9 @@ json MachineJson() {
     std::getline(meminfo, first);
     std::time_t now = std::time(nullptr);
     char when[32];
-    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &utc);
     return {{"cores", std::thread::hardware_concurrency()}, {"memory", first}, {"date", when}};
 }
 

@@ -105,6 +105,7 @@ struct Metric {
 
 std::vector<std::string> WritePlots(const json& results, const std::string& prefix, const std::string& x_field) {
     std::vector<std::string> written;
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): the plots are drawn after the run, on one thread
     if (std::system("command -v gnuplot >/dev/null 2>&1") != 0) {
         spdlog::warn("bench: gnuplot is not installed; no plots (apt-get install gnuplot-nox)");
         return written;
@@ -159,6 +160,7 @@ std::vector<std::string> WritePlots(const json& results, const std::string& pref
                    << systems[i] << "'";
         script << "\n";
         script.close();
+        // NOLINTNEXTLINE(concurrency-mt-unsafe): the plots are drawn after the run, on one thread
         if (std::system(("gnuplot '" + gp + "' 2>/dev/null").c_str()) == 0) {
             written.push_back(png);
         } else {

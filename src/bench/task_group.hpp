@@ -19,12 +19,12 @@ namespace shoal::bench {
 // error: it is logged, and counted as finished so that Wait() still returns.
 class TaskGroup {
 public:
-    explicit TaskGroup(boost::asio::any_io_executor ex)
+    explicit TaskGroup(const boost::asio::any_io_executor& ex)
         : ex_(ex), done_(std::make_shared<boost::asio::steady_timer>(ex)) {}
 
     void Spawn(boost::asio::awaitable<void> task) {
         ++*pending_;
-        boost::asio::co_spawn(ex_, std::move(task), [pending = pending_, done = done_](std::exception_ptr e) {
+        boost::asio::co_spawn(ex_, std::move(task), [pending = pending_, done = done_](const std::exception_ptr& e) {
             LogCoroutineFailure("bench: a task threw", e);
             if (--*pending == 0) done->cancel();
         });

@@ -31,6 +31,7 @@ void RaiseFileLimit() {
 int main(int argc, char** argv) {
     RaiseFileLimit();
     // Fault injection for the fault tests (tests/faults/, docs/reliability.md): armed only when set.
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): read once, before any thread starts
     if (const char* spec = std::getenv("SHOAL_FAULTS"); spec != nullptr && *spec != '\0') {
         if (auto armed = shoal::faults::Configure(spec); !armed.ok()) {
             std::cerr << "SHOAL_FAULTS: " << armed.error().message << "\n";

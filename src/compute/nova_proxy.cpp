@@ -641,7 +641,7 @@ asio::awaitable<NovaProxy::BootStep> NovaProxy::CarryCreate(BootRun& run, const 
         if (servers.ok())
             for (const auto& s : *servers)
                 if (!s.cloudlet.empty())
-                    where.servers.push_back({s.id, translate::CloudletRef{s.cloudlet, s.cloudlet_id}});
+                    where.servers.emplace_back(s.id, translate::CloudletRef{s.cloudlet, s.cloudlet_id});
     }
     auto body = CloudletCreateBody(rec.extra["request"], hints, where);
     if (!body.ok()) co_return refused(O::kRefused, body.error().message);  // a same_host server elsewhere
@@ -964,7 +964,10 @@ asio::awaitable<Result<http::Response>> NovaProxy::List(http::Request& req) {
     translate::Translator t(map, tenant, translate::AgentUrlsAt(who->api_base));
     translate::ListContext context{t, {}, std::move(known)};
     for (const auto& c : cloudlets) {
-        auto p = projects_.find(c + "/" + tenant);
+        std::string key = c;
+        key += "/";
+        key += tenant;
+        auto p = projects_.find(key);
         context.cloudlets.push_back(translate::CloudletContext{c, p == projects_.end() ? "" : p->second});
     }
     translate::ListRequest lr;

@@ -106,7 +106,7 @@ TEST(BootSimulationTest, TheCheckerCatchesAShellThatForgetsToRecordWhereACreateW
 // The figures of docs/reliability.md: --gtest_also_run_disabled_tests --gtest_filter='*PrintSeeds*'
 // (BOOT_SIM_SEEDS=N for more seeds).
 TEST(BootSimulationTest, DISABLED_PrintSeeds) {
-    const char* env = std::getenv("BOOT_SIM_SEEDS");
+    const char* env = std::getenv("BOOT_SIM_SEEDS");  // NOLINT(concurrency-mt-unsafe): one thread
     const int seeds = env ? std::atoi(env) : 8;
     std::printf("seed acked active error deleted crashes outages lost_answers failed_builds undos resumed end_s ok\n");
     for (int seed = 1; seed <= seeds; ++seed) {
