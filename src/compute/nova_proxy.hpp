@@ -44,12 +44,14 @@ using ImageCopier = std::function<boost::asio::awaitable<Result<std::string>>(
     std::string tenant, std::string image, std::string cloudlet)>;
 
 // The agent's Nova v2.1 (paper IV-E, IV-G), served at the tenant's home agent. A server create is
-// answered at once with a shoal id; each instance is then placed by power of two choices over
-// cloudlet loads, built at the chosen cloudlet through its agent, watched until ACTIVE, and on a
-// failed build deleted there and placed again elsewhere (a bounded number of times), so no orphan
-// is left. Reads merge the tenant's cloudlets (list_merge); everything else goes to the cloudlet
-// that holds the server. Ids and links are translated both ways (id_translation). Flavors are
-// matched across cloudlets by name, and a flavor's shoal id is its name. docs/compute.md.
+// answered at once with a shoal id; each instance then boots as a BootFsm whose actions this class
+// carries out (placed by power of two choices over cloudlet loads, built at the chosen cloudlet
+// through its agent, watched until ACTIVE, a failed build undone and placed again elsewhere),
+// with its phase recorded before every step, so a crash neither loses nor orphans it; a delete
+// stays visible until the cloudlet answers 404. Reads merge the tenant's cloudlets (list_merge);
+// everything else goes to the cloudlet that holds the server. Ids and links are translated both
+// ways (id_translation). Flavors are matched across cloudlets by name, and a flavor's shoal id is
+// its name. docs/compute.md.
 class NovaProxy {
 public:
     struct Stats {
