@@ -135,6 +135,7 @@ struct Agent::Impl {
                 if (token.expired() || !started) co_return;
             }
             co_await nova->Resume();
+            co_await glance->Resume();
             co_return;
         }
         std::set<std::string> seen;
@@ -148,7 +149,9 @@ struct Agent::Impl {
             for (const auto& m : sampler->Members().Members()) members.insert(m.id.str());
             if (members == seen) continue;
             seen = std::move(members);
-            co_await nova->Resume([this](const std::string& tenant) { return HomeOf(tenant).id.str() == config.id; });
+            auto is_home = [this](const std::string& tenant) { return HomeOf(tenant).id.str() == config.id; };
+            co_await nova->Resume(is_home);
+            co_await glance->Resume(is_home);
         }
     }
 

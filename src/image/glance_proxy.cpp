@@ -10,6 +10,7 @@
 #include "common/crypto.hpp"
 #include "common/ids.hpp"
 #include "common/secure_random.hpp"
+#include "common/spawn.hpp"
 #include "common/time_format.hpp"
 #include "http/errors.hpp"
 #include "identity/caller.hpp"
@@ -388,6 +389,36 @@ asio::awaitable<Result<std::string>> GlanceProxy::EnsureCopy(std::string tenant,
     };
     std::string key = tenant + "/" + image_id + "/" + cloudlet;
     co_return co_await imports_.Do(std::move(key), std::move(start));
+}
+
+asio::awaitable<void> GlanceProxy::Resume(std::function<bool(const std::string& tenant)> is_home) {
+    auto tenants = co_await state_.ListTenants();
+    if (!tenants.ok()) co_return;
+    std::size_t resumed = 0;
+    for (const auto& tenant : *tenants) {
+        if (is_home && !is_home(tenant)) continue;
+        auto images = co_await state_.ListResources(tenant, "image");
+        if (!images.ok()) continue;
+        for (const auto& image : *images) {
+            auto locations = co_await state_.ListImageLocations(tenant, image.id);
+            if (!locations.ok()) continue;
+            for (const auto& l : *locations) {
+                if (l.status != "importing") continue;
+                ++resumed;
+                // Through the single flight: an import of it already running here is joined.
+                SpawnDetached(executor_, FinishImport(tenant, image.id, l.cloudlet),
+                              "image " + image.id + ": resuming its import failed");
+            }
+        }
+    }
+    if (resumed > 0) spdlog::info("glance proxy: resumed {} interrupted imports", resumed);
+}
+
+asio::awaitable<void> GlanceProxy::FinishImport(std::string tenant, std::string image_id, std::string cloudlet) {
+    auto copy = co_await EnsureCopy(tenant, image_id, cloudlet);
+    if (!copy.ok())  // Import deleted the half-made copy and its location
+        spdlog::info("image {}: the interrupted import into {} was cleaned up: {}", image_id, cloudlet,
+                     copy.error().message);
 }
 
 asio::awaitable<Result<std::string>> GlanceProxy::Import(std::string tenant,

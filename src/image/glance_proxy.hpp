@@ -53,6 +53,11 @@ public:
                                                            std::string image_id,
                                                            std::string cloudlet);
 
+    // Finishes, or cleans up, every import a crash of this home interrupted (its location still
+    // `importing`) for the tenants for which `is_home` holds (all when empty): the copy becomes
+    // active, or is deleted there with its location. At start and on a take-over, as boots are.
+    boost::asio::awaitable<void> Resume(std::function<bool(const std::string& tenant)> is_home = {});
+
     std::uint64_t Imports() const { return imports_.Started(); }
     std::uint64_t ImportsJoined() const { return imports_.Joined(); }
 
@@ -79,6 +84,7 @@ private:
     boost::asio::awaitable<Result<http::Response>> Data(http::Request& req);
 
     boost::asio::awaitable<Result<std::string>> Import(std::string tenant, std::string image_id, std::string cloudlet);
+    boost::asio::awaitable<void> FinishImport(std::string tenant, std::string image_id, std::string cloudlet);
     std::string DataUrl(const std::string& tenant, const std::string& image_id) const;
     std::string DataSignature(const std::string& tenant, const std::string& image_id, std::int64_t expires) const;
 

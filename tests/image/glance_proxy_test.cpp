@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -60,6 +62,11 @@ protected:
     template <class T>
     T Await(boost::asio::awaitable<T> aw) {
         return shoal::testing::Run(io_, std::move(aw));
+    }
+    // Runs the proxy's background work until `done` holds (false after 10 s).
+    bool RunUntil(const std::function<bool()>& done) {
+        for (int i = 0; i < 10'000 && !done(); ++i) shoal::testing::RunFor(io_, std::chrono::milliseconds(1));
+        return done();
     }
     http::Response Send(const identity::Caller& who,
                         M method,
@@ -146,6 +153,49 @@ TEST_F(GlanceProxyTest, ADataUrlWithABadSignatureIsRefusedAndTheImportFailsClean
     auto refused = Await(router_.Dispatch(unsigned_fetch));
     EXPECT_EQ(refused.status, 401);
     EXPECT_EQ(refused.body.find("secret bytes"), std::string::npos);
+}
+
+// A home that died mid-import leaves the copy's location `importing` and the copy made at the
+// cloudlet but never imported (the crash came before POST .../import). A restarted home finishes
+// it: the copy becomes active with the image's bytes, its location too.
+TEST_F(GlanceProxyTest, AnImportACrashInterruptedIsFinishedWhenTheHomeResumes) {
+    const std::string id = Upload(alice_, "bytes of a half-done import");
+    cloudlet::CloudletCall create(cloudlet::Service::kImage, M::kPost, "/v2/images");
+    create.body = json{{"id", id}, {"name", "cirros"}, {"disk_format", "qcow2"}, {"container_format", "bare"}}.dump();
+    ASSERT_EQ(Await(gateway_.Call("agent-b", alice_.tenant, create))->status, 201);
+    ASSERT_TRUE(Await(state_.PutImageLocation({id, alice_.tenant, "agent-b", id, "importing", 1, 0})).ok());
+
+    Await(proxy_->Resume());
+    auto copy_at_b = [&] {
+        auto locations = Await(state_.ListImageLocations(alice_.tenant, id));
+        std::string status;
+        if (locations.ok())
+            for (const auto& l : *locations)
+                if (l.cloudlet == "agent-b") status = l.status;
+        return status;
+    };
+    ASSERT_TRUE(RunUntil([&] { return copy_at_b() == "active"; })) << copy_at_b();
+    EXPECT_EQ(gateway_.At("agent-b").images.at(id).data, "bytes of a half-done import");
+    EXPECT_EQ(gateway_.At("agent-b").images.at(id).body["status"], "active");
+    EXPECT_EQ(fetched_.size(), 1u);
+}
+
+// One that cannot be finished (here: the cloudlet cannot fetch the data URL) is cleaned up: the
+// copy is deleted at the cloudlet and the location removed, so a later boot imports it afresh.
+TEST_F(GlanceProxyTest, AnInterruptedImportThatCannotFinishIsCleanedUpWhenTheHomeResumes) {
+    const std::string id = Upload(alice_, "bytes");
+    cloudlet::CloudletCall create(cloudlet::Service::kImage, M::kPost, "/v2/images");
+    create.body = json{{"id", id}, {"name", "cirros"}, {"disk_format", "qcow2"}, {"container_format", "bare"}}.dump();
+    ASSERT_EQ(Await(gateway_.Call("agent-b", alice_.tenant, create))->status, 201);
+    ASSERT_TRUE(Await(state_.PutImageLocation({id, alice_.tenant, "agent-b", id, "importing", 1, 0})).ok());
+    tamper_ = true;
+
+    Await(proxy_->Resume());
+    ASSERT_TRUE(RunUntil([&] { return !gateway_.At("agent-b").images.contains(id); }));
+    auto locations = Await(state_.ListImageLocations(alice_.tenant, id));
+    ASSERT_TRUE(locations.ok());
+    for (const auto& l : *locations) EXPECT_NE(l.cloudlet, "agent-b") << l.status;
+    EXPECT_TRUE(gateway_.At("agent-a").images.contains(id));  // the primary is untouched
 }
 
 TEST_F(GlanceProxyTest, AnImageThatHasNoDataYetCannotBeCopied) {
