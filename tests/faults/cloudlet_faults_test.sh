@@ -19,7 +19,7 @@ cd "$work"
 export OS_CLIENT_CONFIG_FILE=/dev/null
 N=3
 VMS=40
-BUILD_TIMEOUT_MS=12000
+BUILD_TIMEOUT_MS=8000
 fault_seed
 
 start_idp_and_cloudlets $N

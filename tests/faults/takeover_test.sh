@@ -23,7 +23,7 @@ cd "$work"
 export OS_CLIENT_CONFIG_FILE=/dev/null
 N=3
 VMS=40
-BUILD_TIMEOUT_MS=15000  # builds on the dead agent's cloudlet fail over after this
+BUILD_TIMEOUT_MS=10000  # builds on the dead agent's cloudlet fail over after this
 fault_seed
 
 echo "== a three-member etcd"
