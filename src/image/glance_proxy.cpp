@@ -255,8 +255,7 @@ asio::awaitable<Result<http::Response>> GlanceProxy::Update(http::Request& req) 
         // The other copies follow the primary (best effort: a copy is only ever booted from).
         for (const auto& l : image->copies) {
             if (l.cloudlet == rec->cloudlet) continue;
-            auto copy = call;
-            auto r = co_await gateway_.Call(l.cloudlet, who->tenant, copy);
+            auto r = co_await gateway_.Call(l.cloudlet, who->tenant, call);
             if (!r.ok() || r->status != 200) spdlog::warn("image {}: update of the copy at {} failed", id, l.cloudlet);
         }
     }
@@ -349,8 +348,8 @@ std::string GlanceProxy::DataUrl(const std::string& tenant, const std::string& i
 }
 
 asio::awaitable<Result<http::Response>> GlanceProxy::Data(http::Request& req) {
-    const std::string tenant = req.Param("tenant");
-    const std::string id = req.Param("image_id");
+    const std::string& tenant = req.Param("tenant");  // the request outlives the handler
+    const std::string& id = req.Param("image_id");
     const auto expires_text = req.Query("expires");
     const auto sig = req.Query("sig");
     std::int64_t expires = 0;

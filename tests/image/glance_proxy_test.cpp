@@ -83,7 +83,7 @@ protected:
         auto created = Send(who, M::kPost, "/image/v2/images",
                             R"({"name":"cirros","disk_format":"qcow2","container_format":"bare"})");
         EXPECT_EQ(created.status, 201) << created.body;
-        const std::string id = json::parse(created.body)["id"];
+        std::string id = json::parse(created.body)["id"];
         auto put = Send(who, M::kPut, "/image/v2/images/" + id + "/file", data, "application/octet-stream");
         EXPECT_EQ(put.status, 204) << put.body;
         return id;
