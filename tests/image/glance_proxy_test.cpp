@@ -63,6 +63,15 @@ protected:
     T Await(boost::asio::awaitable<T> aw) {
         return shoal::testing::Run(io_, std::move(aw));
     }
+    // What a home that died mid-import leaves: the copy created at `at`, never imported, and its
+    // location still `importing`.
+    void LeaveHalfDoneImport(const std::string& id, const std::string& at) {
+        cloudlet::CloudletCall create(cloudlet::Service::kImage, M::kPost, "/v2/images");
+        create.body =
+            json{{"id", id}, {"name", "cirros"}, {"disk_format", "qcow2"}, {"container_format", "bare"}}.dump();
+        ASSERT_EQ(Await(gateway_.Call(at, alice_.tenant, create))->status, 201);
+        ASSERT_TRUE(Await(state_.PutImageLocation({id, alice_.tenant, at, id, "importing", 1, 0})).ok());
+    }
     // Runs the proxy's background work until `done` holds (false after 10 s).
     bool RunUntil(const std::function<bool()>& done) {
         for (int i = 0; i < 10'000 && !done(); ++i) shoal::testing::RunFor(io_, std::chrono::milliseconds(1));
@@ -160,10 +169,7 @@ TEST_F(GlanceProxyTest, ADataUrlWithABadSignatureIsRefusedAndTheImportFailsClean
 // it: the copy becomes active with the image's bytes, its location too.
 TEST_F(GlanceProxyTest, AnImportACrashInterruptedIsFinishedWhenTheHomeResumes) {
     const std::string id = Upload(alice_, "bytes of a half-done import");
-    cloudlet::CloudletCall create(cloudlet::Service::kImage, M::kPost, "/v2/images");
-    create.body = json{{"id", id}, {"name", "cirros"}, {"disk_format", "qcow2"}, {"container_format", "bare"}}.dump();
-    ASSERT_EQ(Await(gateway_.Call("agent-b", alice_.tenant, create))->status, 201);
-    ASSERT_TRUE(Await(state_.PutImageLocation({id, alice_.tenant, "agent-b", id, "importing", 1, 0})).ok());
+    LeaveHalfDoneImport(id, "agent-b");
 
     Await(proxy_->Resume());
     auto copy_at_b = [&] {
@@ -184,10 +190,7 @@ TEST_F(GlanceProxyTest, AnImportACrashInterruptedIsFinishedWhenTheHomeResumes) {
 // copy is deleted at the cloudlet and the location removed, so a later boot imports it afresh.
 TEST_F(GlanceProxyTest, AnInterruptedImportThatCannotFinishIsCleanedUpWhenTheHomeResumes) {
     const std::string id = Upload(alice_, "bytes");
-    cloudlet::CloudletCall create(cloudlet::Service::kImage, M::kPost, "/v2/images");
-    create.body = json{{"id", id}, {"name", "cirros"}, {"disk_format", "qcow2"}, {"container_format", "bare"}}.dump();
-    ASSERT_EQ(Await(gateway_.Call("agent-b", alice_.tenant, create))->status, 201);
-    ASSERT_TRUE(Await(state_.PutImageLocation({id, alice_.tenant, "agent-b", id, "importing", 1, 0})).ok());
+    LeaveHalfDoneImport(id, "agent-b");
     tamper_ = true;
 
     Await(proxy_->Resume());
